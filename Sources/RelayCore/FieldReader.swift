@@ -1,0 +1,119 @@
+/// Reads the fields of a OneAll request object the way OneAll's SDKs send them.
+///
+/// The SDKs send every optional field, empty when unused, so an empty string, an empty array or
+/// `null` count as absent; ids may arrive as numbers or strings. Every error names the full field path
+/// (`request.push.post.message`) so a client knows exactly what to fix.
+public struct FieldReader: Sendable {
+    public let value: JSONValue
+    public let path: String
+
+    public init(_ value: JSONValue, path: String) {
+        self.value = value
+        self.path = path
+    }
+
+    /// The member `key`, or nil when absent or empty.
+    public func present(_ key: String) -> JSONValue? {
+        switch value[key] {
+        case .none, .null: return nil
+        case .string(let text) where text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty: return nil
+        case .array(let items) where items.isEmpty: return nil
+        case .object(let members) where members.isEmpty: return nil
+        case let member?: return member
+        }
+    }
+
+    public func field(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    public func string(_ key: String) throws(RelayError) -> String? {
+        guard let member = present(key) else { return nil }
+        guard case .string(let text) = member else {
+            throw .badRequest("\(field(key)) must be a string, got \(member.typeName)")
+        }
+        return text
+    }
+
+    public func requiredString(_ key: String) throws(RelayError) -> String {
+        guard let text = try string(key) else { throw .badRequest("\(field(key)) is required") }
+        return text
+    }
+
+    /// An identifier: a string, or an integer as OneAll's SDK samples send them; always returned as a string.
+    public func identifier(_ key: String) throws(RelayError) -> String? {
+        guard let member = present(key) else { return nil }
+        return try Self.identifier(member, field: field(key))
+    }
+
+    static func identifier(_ member: JSONValue, field: String) throws(RelayError) -> String {
+        switch member {
+        case .string(let text): return text.trimmingCharacters(in: .whitespaces)
+        case .integer(let number) where number >= 0: return String(number)
+        default: throw .badRequest("\(field) must be an identifier (a string or a whole number), got \(member.typeName)")
+        }
+    }
+
+    /// A list of identifiers. A bare string is refused: a list field is still a list.
+    public func identifiers(_ key: String) throws(RelayError) -> [String] {
+        guard let member = present(key) else { return [] }
+        guard case .array(let items) = member else {
+            throw .badRequest("\(field(key)) must be an array of identifiers, got \(member.typeName)")
+        }
+        var ids: [String] = []
+        for (index, item) in items.enumerated() {
+            if case .null = item { continue }
+            let id = try Self.identifier(item, field: "\(field(key))[\(index)]")
+            if !id.isEmpty { ids.append(id) }
+        }
+        return ids
+    }
+
+    public func bool(_ key: String) throws(RelayError) -> Bool? {
+        guard let member = present(key) else { return nil }
+        switch member {
+        case .bool(let flag): return flag
+        case .string("true"), .string("1"), .integer(1): return true
+        case .string("false"), .string("0"), .integer(0): return false
+        default: throw .badRequest("\(field(key)) must be a boolean, got \(member.typeName)")
+        }
+    }
+
+    /// An absolute http(s) URL.
+    public func url(_ key: String) throws(RelayError) -> String? {
+        guard let text = try string(key) else { return nil }
+        return try Self.checkURL(text.trimmingCharacters(in: .whitespaces), field: field(key))
+    }
+
+    public func requiredURL(_ key: String) throws(RelayError) -> String {
+        guard let url = try url(key) else { throw .badRequest("\(field(key)) is required") }
+        return url
+    }
+
+    static func checkURL(_ text: String, field: String) throws(RelayError) -> String {
+        guard let components = URLComponents(string: text),
+            let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = components.host, !host.isEmpty
+        else {
+            throw .badRequest("\(field) must be an absolute http or https URL")
+        }
+        return text
+    }
+
+    /// The object under `key`, required.
+    public func requiredObject(_ key: String) throws(RelayError) -> FieldReader {
+        guard let member = value[key], member != .null else { throw .badRequest("\(field(key)) is required") }
+        guard case .object = member else {
+            throw .badRequest("\(field(key)) must be an object, got \(member.typeName)")
+        }
+        return FieldReader(member, path: field(key))
+    }
+
+    public func object(_ key: String) throws(RelayError) -> FieldReader? {
+        guard let member = present(key) else { return nil }
+        guard case .object = member else {
+            throw .badRequest("\(field(key)) must be an object, got \(member.typeName)")
+        }
+        return FieldReader(member, path: field(key))
+    }
+}
+
+import Foundation

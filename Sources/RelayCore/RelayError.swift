@@ -1,0 +1,41 @@
+/// An error PushRelay answers with: an HTTP status and the sentence that goes in the OneAll `info`.
+///
+/// Every layer throws this for anything a client should see; the HTTP layer renders it in the
+/// envelope, so no handler builds error JSON by hand.
+public struct RelayError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The HTTP status, also `response.request.status.code`.
+    public let status: Int
+    /// One human sentence saying what went wrong and, where possible, what to do.
+    public let info: String
+    /// Seconds a client should wait before trying again (429, 503).
+    public let retryAfter: Int?
+
+    public init(status: Int, info: String, retryAfter: Int? = nil) {
+        self.status = status
+        self.info = info
+        self.retryAfter = retryAfter
+    }
+
+    public var description: String { "\(status): \(info)" }
+
+    /// OneAll's documented wire string for missing or wrong credentials.
+    public static let authenticationInfo =
+        "Authentication credentials are missing or incorrect: http://docs.oneall.com/api/basic/authentication/"
+
+    public static func badRequest(_ info: String) -> RelayError { RelayError(status: 400, info: info) }
+    public static func unauthorized(_ info: String = authenticationInfo) -> RelayError { RelayError(status: 401, info: info) }
+    public static func forbidden(_ info: String) -> RelayError { RelayError(status: 403, info: info) }
+    public static func notFound(_ info: String) -> RelayError { RelayError(status: 404, info: info) }
+    public static func methodNotAllowed(_ info: String) -> RelayError { RelayError(status: 405, info: info) }
+    public static func conflict(_ info: String) -> RelayError { RelayError(status: 409, info: info) }
+    public static func payloadTooLarge(limit: Int) -> RelayError {
+        RelayError(status: 413, info: "The request body is larger than the limit of \(limit) bytes")
+    }
+    public static func unprocessable(_ info: String) -> RelayError { RelayError(status: 422, info: info) }
+    public static func internalError(_ info: String = "An unexpected error occurred; it has been logged") -> RelayError {
+        RelayError(status: 500, info: info)
+    }
+    public static func unavailable(_ info: String, retryAfter: Int? = nil) -> RelayError {
+        RelayError(status: 503, info: info, retryAfter: retryAfter)
+    }
+}

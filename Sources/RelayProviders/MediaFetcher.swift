@@ -1,0 +1,164 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import RelayCore
+
+/// Fetches media given by URL for providers that cannot fetch it themselves, as a stream.
+///
+/// Bounded memory whatever the size: bytes are pulled from the media server only as fast as the
+/// provider upload consumes them. Before a byte goes to a provider the fetcher has checked the
+/// address (`AddressPolicy`, on every redirect hop, at most 3), the size limit (declared and actual)
+/// and the magic bytes against the claimed type.
+public struct MediaFetcher: Sendable {
+    public let http: HTTPClient
+    public let policy: AddressPolicy
+    public static let maxRedirects = 3
+
+    public init(http: HTTPClient, policy: AddressPolicy) {
+        self.http = http
+        self.policy = policy
+    }
+
+    /// Opens the media at `url` (named `field` in errors) and checks it against `limits`.
+    public func open(_ url: String, field: String, limits: MediaLimits) async throws(PublishStop) -> FetchedMedia {
+        var current = url
+        for hop in 0...Self.maxRedirects {
+            guard let parsed = URL(string: current), let scheme = parsed.scheme?.lowercased(), ["http", "https"].contains(scheme)
+            else {
+                throw Self.refuse("\(field) must be an absolute http or https URL")
+            }
+            do {
+                try await policy.check(parsed, field: field)
+            } catch {
+                throw PublishStop(.failed(error))
+            }
+            var request = HTTPClientRequest(url: current)
+            request.method = .GET
+            request.headers.add(name: "User-Agent", value: "PushRelay media fetcher")
+            let response: HTTPClientResponse
+            do {
+                response = try await http.execute(request, timeout: .hours(2))
+            } catch {
+                throw Self.refuse("\(field) could not be fetched: \(ProviderSession.describe(error))")
+            }
+            let status = Int(response.status.code)
+            if [301, 302, 303, 307, 308].contains(status) {
+                guard hop < Self.maxRedirects else {
+                    throw Self.refuse("\(field) redirected more than \(Self.maxRedirects) times")
+                }
+                guard let location = response.headers.first(name: "location"),
+                    let next = URL(string: location, relativeTo: parsed)?.absoluteString
+                else {
+                    throw Self.refuse("\(field) answered a redirect without a valid Location")
+                }
+                current = next
+                continue
+            }
+            guard status == 200 else {
+                throw Self.refuse("\(field) could not be fetched: the server answered HTTP \(status)")
+            }
+            let declared = response.headers.first(name: "content-length").flatMap(Int.init)
+            if let declared, declared > limits.largest {
+                throw Self.refuse(
+                    "\(field) is \(declared) bytes, larger than the \(limits.largest)-byte limit for a \(limits.what)")
+            }
+            let media = FetchedMedia(body: response.body, declaredLength: declared, limit: limits.largest, field: field)
+            let head = try await media.peek(12)
+            guard let type = MediaType.sniff(head.readableBytesView) else {
+                throw Self.refuse("\(field) is not a recognised media file (its first bytes match no known format)")
+            }
+            if let claimed = MediaType.claimed(by: response.headers.first(name: "content-type")), claimed != type {
+                throw Self.refuse("\(field) claims to be \(claimed.mimeType) but its content is \(type.mimeType)")
+            }
+            guard let typeLimit = limits.types[type] else {
+                let accepted = limits.types.keys.map(\.mimeType).sorted().joined(separator: ", ")
+                throw Self.refuse("\(field) is \(type.mimeType); a \(limits.what) must be one of \(accepted)")
+            }
+            if let declared, declared > typeLimit {
+                throw Self.refuse("\(field) is \(declared) bytes, larger than the \(typeLimit)-byte limit for \(type.mimeType)")
+            }
+            media.type = type
+            media.limit = typeLimit
+            return media
+        }
+        throw Self.refuse("\(field) redirected more than \(Self.maxRedirects) times")
+    }
+
+    static func refuse(_ info: String) -> PublishStop {
+        PublishStop(.failed(.badRequest(info)))
+    }
+}
+
+/// An open media download: its type, declared size, and its bytes on demand.
+///
+/// Single consumer. Reading never holds more than the requested chunk plus one network buffer.
+public final class FetchedMedia {
+    public fileprivate(set) var type: MediaType = .jpeg
+    public let declaredLength: Int?
+    public let field: String
+    fileprivate var limit: Int
+    private var iterator: HTTPClientResponse.Body.AsyncIterator
+    private var pending = ByteBuffer()
+    private var finished = false
+    /// Bytes handed out so far.
+    public private(set) var delivered = 0
+
+    init(body: HTTPClientResponse.Body, declaredLength: Int?, limit: Int, field: String) {
+        self.iterator = body.makeAsyncIterator()
+        self.declaredLength = declaredLength
+        self.limit = limit
+        self.field = field
+    }
+
+    /// Buffers until at least `count` bytes are pending (or the body ends) and returns them without consuming.
+    func peek(_ count: Int) async throws(PublishStop) -> ByteBuffer {
+        try await fill(count)
+        return pending.getSlice(at: pending.readerIndex, length: min(count, pending.readableBytes)) ?? ByteBuffer()
+    }
+
+    /// The next `size` bytes (fewer at the end), or nil when the media is exhausted.
+    public func nextChunk(size: Int) async throws(PublishStop) -> ByteBuffer? {
+        try await fill(size)
+        guard pending.readableBytes > 0 else { return nil }
+        let chunk = pending.readSlice(length: min(size, pending.readableBytes))!
+        delivered += chunk.readableBytes
+        if pending.readableBytes == 0 { pending.clear() } else if pending.readerIndex > (1 << 20) { pending.discardReadBytes() }
+        return chunk
+    }
+
+    /// All the bytes (for pictures: bounded by the type's limit).
+    public func collect() async throws(PublishStop) -> ByteBuffer {
+        var all = ByteBuffer()
+        while let chunk = try await nextChunk(size: 1 << 20) { all.writeImmutableBuffer(chunk) }
+        return all
+    }
+
+    private func fill(_ count: Int) async throws(PublishStop) {
+        while pending.readableBytes < count && !finished {
+            let next: ByteBuffer?
+            do {
+                next = try await iterator.next()
+            } catch {
+                throw PublishStop(
+                    .retry(
+                        RelayError(status: 502, info: "\(field) could not be read to the end: \(ProviderSession.describe(error))"),
+                        notBefore: nil, rateLimited: false))
+            }
+            guard var buffer = next else {
+                finished = true
+                if let declaredLength, delivered + pending.readableBytes != declaredLength {
+                    throw PublishStop(
+                        .retry(
+                            RelayError(status: 502, info: "\(field) ended after \(delivered + pending.readableBytes) of \(declaredLength) bytes"),
+                            notBefore: nil, rateLimited: false))
+                }
+                return
+            }
+            if delivered + pending.readableBytes + buffer.readableBytes > limit {
+                throw PublishStop(.failed(.badRequest("\(field) is larger than the \(limit)-byte limit for \(type.mimeType)")))
+            }
+            pending.writeBuffer(&buffer)
+        }
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+import PostgresNIO
+import RelayCore
+
+/// A publish job leased to a worker, with what its adapter needs (credentials decrypted).
+public struct ClaimedJob: Sendable {
+    public let eventID: UUID
+    public let route: MatchedOperation
+    public let content: PublishContent
+    public let callbackURL: String?
+    /// 1 for the first try, 2 for the first retry…
+    public let tryNumber: Int
+    /// Intermediate provider ids saved by an earlier try.
+    public let progress: JSONValue
+    public let identityToken: UUID
+    public let identityState: String
+    /// Nil when the identity was disconnected after the request was accepted.
+    public let credentials: Credentials?
+}
+
+/// What becomes of a job when a try ends.
+public enum JobTransition: Sendable {
+    case succeeded(JSONValue)
+    case failed(RelayError)
+    case indeterminate(RelayError)
+    /// Back to the queue, not before `runAt`; the error is kept as the last one seen.
+    case requeue(runAt: Date, lastError: RelayError)
+
+    var state: PublishState {
+        switch self {
+        case .succeeded: .succeeded
+        case .failed: .failed
+        case .indeterminate: .indeterminate
+        case .requeue: .queued
+        }
+    }
+}
+
+/// The publish queue: claim with `FOR UPDATE SKIP LOCKED` under a lease, finish, save progress.
+///
+/// Each operation is one SQL statement (CTEs), so a job costs two round trips: claim and finish.
+public struct JobQueue: Sendable {
+    let store: Store
+
+    /// Leases up to `limit` jobs whose time has come to `owner` for `lease`.
+    public func claim(owner: String, limit: Int, lease: Duration) async throws -> [ClaimedJob] {
+        let leaseSeconds = Double(lease.components.seconds)
+        let rows = try await store.client.query(
+            """
+            WITH c AS (
+                SELECT event_id FROM publish_jobs
+                WHERE state IN ('queued', 'scheduled') AND run_at <= now()
+                ORDER BY run_at LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+            UPDATE publish_jobs j SET state = 'running', lease_owner = \(owner),
+                lease_expires_at = now() + make_interval(secs => \(leaseSeconds)),
+                attempt_count = j.attempt_count + 1, started_at = coalesce(j.started_at, now()), updated_at = now()
+            FROM c, identities i, events e
+            WHERE j.event_id = c.event_id AND i.identity_token = j.identity_token AND e.id = j.event_id
+            RETURNING j.event_id, e.path, j.operation, j.request::text, j.callback_url, j.attempt_count, j.progress::text,
+                      j.identity_token, i.state, i.credentials, i.credentials_key_id
+            """, logger: store.logger)
+        var jobs: [ClaimedJob] = []
+        for try await row in rows {
+            let r = row.makeRandomAccess()
+            let eventID = try r["event_id"].decode(UUID.self)
+            let path = try r["path"].decode(String.self)
+            guard let route = MatchedOperation.match(path) else {
+                throw DatabaseError("job \(eventID) has an unknown path \(path)")
+            }
+            var credentials: Credentials?
+            if let sealed = try r["credentials"].decode(Data?.self), let keyID = try r["credentials_key_id"].decode(String?.self) {
+                credentials = try JSONDecoder().decode(Credentials.self, from: store.cipher.open(sealed, keyID: keyID))
+            }
+            jobs.append(
+                ClaimedJob(
+                    eventID: eventID,
+                    route: route,
+                    content: try PublishContent.decode(try r["request"].decode(String.self), for: route.operation),
+                    callbackURL: try r["callback_url"].decode(String?.self),
+                    tryNumber: try r["attempt_count"].decode(Int.self),
+                    progress: JSONValue.parse(text: try r["progress"].decode(String.self)) ?? [:],
+                    identityToken: try r["identity_token"].decode(UUID.self),
+                    identityState: try r["state"].decode(String.self),
+                    credentials: credentials))
+        }
+        return jobs
+    }
+
+    /// Ends a try: records its provider attempts and moves the job on, if `owner` still holds the lease.
+    /// Returns false when the lease was lost (another worker or the rescuer took the job).
+    @discardableResult
+    public func finish(
+        _ eventID: UUID, owner: String, tryNumber: Int, transition: JobTransition, attempts: [ProviderAttempt]
+    ) async throws -> Bool {
+        var result: String?
+        var error: RelayError?
+        var runAt: Date?
+        switch transition {
+        case .succeeded(let data): result = data.serialized()
+        case .failed(let relayError), .indeterminate(let relayError): error = relayError
+        case .requeue(let at, let lastError):
+            runAt = at
+            error = lastError
+        }
+        let isFinal = transition.state.isFinal
+        let rows = try await store.client.query(
+            """
+            WITH u AS (
+                UPDATE publish_jobs SET state = \(transition.state.rawValue), result = \(result)::jsonb,
+                    error_code = \(error?.status), error_info = \(error?.info),
+                    run_at = coalesce(\(runAt), run_at),
+                    finished_at = CASE WHEN \(isFinal) THEN now() END,
+                    lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+                WHERE event_id = \(eventID) AND state = 'running' AND lease_owner = \(owner)
+                RETURNING event_id),
+            a AS (
+                INSERT INTO provider_attempts (event_id, try_number, step, method, url, request_summary, http_status, outcome,
+                                               response_excerpt, error, started_at, duration_ms)
+                SELECT u.event_id, \(tryNumber), x.step, x.method, x.url, x.request_summary, x.http_status, x.outcome,
+                       x.response_excerpt, x.error, x.started_at, x.duration_ms
+                FROM u, jsonb_to_recordset(\(Self.attemptsJSON(attempts))::jsonb) AS x(
+                    step text, method text, url text, request_summary jsonb, http_status integer, outcome text,
+                    response_excerpt text, error text, started_at timestamptz, duration_ms double precision)
+                RETURNING 1),
+            n AS (SELECT pg_notify(\(Store.notificationChannel), \("done:" + eventID.uuidString.lowercased())) FROM u
+                  WHERE \(isFinal))
+            SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM a), (SELECT count(*) FROM n)
+            """, logger: store.logger)
+        for try await (updated, _, _) in rows.decode((Int64, Int64, Int64).self) { return updated == 1 }
+        return false
+    }
+
+    /// Saves intermediate provider ids (merged into `progress`) and the attempts so far, while the lease is held.
+    public func saveProgress(_ eventID: UUID, owner: String, tryNumber: Int, progress: JSONValue, attempts: [ProviderAttempt])
+        async throws
+    {
+        try await store.client.query(
+            """
+            WITH u AS (
+                UPDATE publish_jobs SET progress = progress || \(progress.serialized())::jsonb, updated_at = now()
+                WHERE event_id = \(eventID) AND state = 'running' AND lease_owner = \(owner) RETURNING event_id)
+            INSERT INTO provider_attempts (event_id, try_number, step, method, url, request_summary, http_status, outcome,
+                                           response_excerpt, error, started_at, duration_ms)
+            SELECT u.event_id, \(tryNumber), x.step, x.method, x.url, x.request_summary, x.http_status, x.outcome,
+                   x.response_excerpt, x.error, x.started_at, x.duration_ms
+            FROM u, jsonb_to_recordset(\(Self.attemptsJSON(attempts))::jsonb) AS x(
+                step text, method text, url text, request_summary jsonb, http_status integer, outcome text,
+                response_excerpt text, error text, started_at timestamptz, duration_ms double precision)
+            """, logger: store.logger
+        ).drain()
+    }
+
+    /// The state of one job (sync waiters check it after a wake-up).
+    public func state(_ eventID: UUID) async throws -> PublishState? {
+        let rows = try await store.client.query(
+            "SELECT state FROM publish_jobs WHERE event_id = \(eventID)", logger: store.logger)
+        for try await state in rows.decode(String.self) { return PublishState(rawValue: state) }
+        return nil
+    }
+
+    static func attemptsJSON(_ attempts: [ProviderAttempt]) -> String {
+        JSONValue.array(
+            attempts.map { attempt in
+                [
+                    "step": .string(attempt.step),
+                    "method": .string(attempt.method),
+                    "url": .string(attempt.url),
+                    "request_summary": attempt.requestSummary,
+                    "http_status": attempt.httpStatus.map { .integer(Int64($0)) } ?? .null,
+                    "outcome": .string(attempt.outcome.rawValue),
+                    "response_excerpt": attempt.responseExcerpt.map(JSONValue.string) ?? .null,
+                    "error": attempt.error.map(JSONValue.string) ?? .null,
+                    "started_at": .string(RFC3339.format(attempt.startedAt)),
+                    "duration_ms": .double(attempt.durationMilliseconds),
+                ]
+            }
+        ).serialized()
+    }
+}

@@ -1,0 +1,92 @@
+import Crypto
+import Foundation
+import PostgresNIO
+import RelayCore
+
+/// A Push API client's key pair, as shown once when it is created.
+public struct CreatedAPIKey: Sendable {
+    public let id: Int64
+    public let publicKey: String
+    public let privateKey: String
+    /// `whsec_…`: signs the callbacks sent to this key's per-request `callback_url`s.
+    public let callbackSecret: String
+}
+
+/// Stores API keys: private keys only as SHA-256, callback secrets only as ciphertext.
+public struct APIKeyRepository: Sendable {
+    let store: Store
+
+    /// Makes a new key pair (OneAll-style UUID public and private keys).
+    public func create(description: String) async throws -> CreatedAPIKey {
+        try await insert(
+            publicKey: UUID().uuidString.lowercased(), privateKey: UUID().uuidString.lowercased(),
+            callbackSecret: Self.newCallbackSecret(), description: description)
+    }
+
+    /// Makes sure the key given by `PUSHRELAY_API_KEY` exists with this private key.
+    /// Returns the callback secret when one was generated (to be printed once), nil when it was kept or given.
+    public func ensure(publicKey: String, privateKey: String, callbackSecret: String?) async throws -> String? {
+        let hash = Data(SHA256.hash(data: Data(privateKey.utf8)))
+        let rows = try await store.client.query(
+            "SELECT id FROM api_keys WHERE public_key = \(publicKey)", logger: store.logger)
+        var existing: Int64?
+        for try await id in rows.decode(Int64.self) { existing = id }
+        if let existing {
+            try await store.client.query(
+                "UPDATE api_keys SET private_key_sha256 = \(hash), revoked_at = NULL WHERE id = \(existing)",
+                logger: store.logger
+            ).drain()
+            if let callbackSecret {
+                let sealed = try store.cipher.seal(callbackSecret)
+                try await store.client.query(
+                    "UPDATE api_keys SET callback_secret = \(sealed), callback_secret_key_id = \(store.cipher.keyID) WHERE id = \(existing)",
+                    logger: store.logger
+                ).drain()
+            }
+            return nil
+        }
+        let secret = callbackSecret ?? Self.newCallbackSecret()
+        _ = try await insert(publicKey: publicKey, privateKey: privateKey, callbackSecret: secret, description: "PUSHRELAY_API_KEY")
+        return callbackSecret == nil ? secret : nil
+    }
+
+    func insert(publicKey: String, privateKey: String, callbackSecret: String, description: String) async throws
+        -> CreatedAPIKey
+    {
+        let hash = Data(SHA256.hash(data: Data(privateKey.utf8)))
+        let sealed = try store.cipher.seal(callbackSecret)
+        let rows = try await store.client.query(
+            """
+            INSERT INTO api_keys (public_key, private_key_sha256, callback_secret, callback_secret_key_id, description)
+            VALUES (\(publicKey), \(hash), \(sealed), \(store.cipher.keyID), \(description)) RETURNING id
+            """, logger: store.logger)
+        for try await id in rows.decode(Int64.self) {
+            return CreatedAPIKey(id: id, publicKey: publicKey, privateKey: privateKey, callbackSecret: callbackSecret)
+        }
+        throw DatabaseError("inserting the API key returned no id")
+    }
+
+    /// The key's id when the pair is valid and not revoked.
+    public func authenticate(publicKey: String, privateKey: String) async throws -> Int64? {
+        let rows = try await store.client.query(
+            "SELECT id, private_key_sha256 FROM api_keys WHERE public_key = \(publicKey) AND revoked_at IS NULL",
+            logger: store.logger)
+        let given = Data(SHA256.hash(data: Data(privateKey.utf8)))
+        for try await (id, stored) in rows.decode((Int64, Data).self) {
+            return Self.constantTimeEqual(stored, given) ? id : nil
+        }
+        return nil
+    }
+
+    static func constantTimeEqual(_ a: Data, _ b: Data) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for (x, y) in zip(a, b) { difference |= x ^ y }
+        return difference == 0
+    }
+
+    /// `whsec_` + base64 of 24 random bytes, the Standard Webhooks secret format.
+    public static func newCallbackSecret() -> String {
+        "whsec_" + SymmetricKey(size: .init(bitCount: 192)).withUnsafeBytes { Data($0).base64EncodedString() }
+    }
+}

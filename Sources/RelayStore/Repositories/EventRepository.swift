@@ -1,0 +1,181 @@
+import Foundation
+import PostgresNIO
+import RelayCore
+
+/// An inbound request about to be recorded in `events`.
+public struct NewEvent: Sendable {
+    public var kind: String
+    public var source: String
+    public var idempotencyKey: String?
+    public var requestHash: Data?
+    public var identityToken: UUID?
+    public var provider: String?
+    public var path: String?
+    public var apiKeyID: Int64?
+    public var body: JSONValue
+}
+
+/// What recording an event did.
+public enum RecordedEvent: Sendable {
+    case created(UUID)
+    /// The idempotency key was seen before; `sameRequest` is false when the first request differed.
+    case existing(UUID, sameRequest: Bool)
+
+    public var eventID: UUID {
+        switch self {
+        case .created(let id), .existing(let id, _): id
+        }
+    }
+}
+
+/// A publish request to make durable: its event and its job, written together.
+public struct NewPublish: Sendable {
+    public var request: PublishRequest
+    public var identityToken: UUID
+    public var source: String
+    public var idempotencyKey: String?
+    public var requestHash: Data?
+    public var apiKeyID: Int64?
+    public var body: JSONValue
+
+    public init(
+        request: PublishRequest, identityToken: UUID, source: String, idempotencyKey: String?, requestHash: Data?,
+        apiKeyID: Int64?, body: JSONValue
+    ) {
+        self.request = request
+        self.identityToken = identityToken
+        self.source = source
+        self.idempotencyKey = idempotencyKey
+        self.requestHash = requestHash
+        self.apiKeyID = apiKeyID
+        self.body = body
+    }
+}
+
+/// Everything `GET /push/events/<id>.json` shows about one event.
+public struct EventStatus: Sendable {
+    public let eventID: UUID
+    public let kind: String
+    public let path: String?
+    public let provider: String?
+    public let identityToken: UUID?
+    public let receivedAt: Date
+    public let state: PublishState?
+    public let finishedAt: Date?
+    public let result: JSONValue?
+    public let errorCode: Int?
+    public let errorInfo: String?
+    public let attempts: [JSONValue]
+}
+
+/// The `events` table and the publish requests it feeds into the queue.
+public struct EventRepository: Sendable {
+    let store: Store
+
+    /// Records a publish request and queues its job in one statement (one round trip, one commit),
+    /// notifying the workers. A repeated idempotency key returns the first event instead.
+    public func enqueue(_ publish: NewPublish) async throws -> RecordedEvent {
+        let request = publish.request
+        let state: PublishState = request.scheduledAt.map { $0 > Date() } == true ? .scheduled : .queued
+        let runAt = request.scheduledAt ?? Date()
+        let rows = try await store.client.query(
+            """
+            WITH e AS (
+                INSERT INTO events (kind, source, idempotency_key, request_sha256, identity_token, provider, path, api_key_id, body)
+                VALUES ('publish.requested', \(publish.source), \(publish.idempotencyKey), \(publish.requestHash),
+                        \(publish.identityToken), \(request.operation.provider.rawValue), \(request.route.path),
+                        \(publish.apiKeyID), \(publish.body.serialized())::jsonb)
+                ON CONFLICT (idempotency_key) DO NOTHING
+                RETURNING id),
+            j AS (
+                INSERT INTO publish_jobs (event_id, identity_token, operation, request, callback_url, state, run_at)
+                SELECT id, \(publish.identityToken), \(request.operation.rawValue), \(request.content.encodedJSON())::jsonb,
+                       \(request.callbackURL), \(state.rawValue), \(runAt)
+                FROM e RETURNING event_id),
+            n AS (SELECT pg_notify(\(Store.notificationChannel), 'job') FROM j)
+            SELECT e.id, (SELECT count(*) FROM n) FROM e
+            """, logger: store.logger)
+        for try await (id, _) in rows.decode((UUID, Int64).self) { return .created(id) }
+        return try await existing(idempotencyKey: publish.idempotencyKey, requestHash: publish.requestHash)
+    }
+
+    func existing(idempotencyKey: String?, requestHash: Data?) async throws -> RecordedEvent {
+        guard let idempotencyKey else { throw DatabaseError("an event insert without idempotency key created nothing") }
+        let rows = try await store.client.query(
+            "SELECT id, request_sha256 FROM events WHERE idempotency_key = \(idempotencyKey)", logger: store.logger)
+        for try await (id, hash) in rows.decode((UUID, Data?).self) {
+            return .existing(id, sameRequest: requestHash == nil || hash == nil || hash == requestHash)
+        }
+        throw DatabaseError("idempotency key \(idempotencyKey) conflicted but no event holds it")
+    }
+
+    /// Inserts an event inside a caller's transaction (identity webhooks).
+    static func insertEvent(_ event: NewEvent, on connection: PostgresConnection, logger: Logger) async throws -> RecordedEvent {
+        let rows = try await connection.query(
+            """
+            INSERT INTO events (kind, source, idempotency_key, request_sha256, identity_token, provider, path, api_key_id, body)
+            VALUES (\(event.kind), \(event.source), \(event.idempotencyKey), \(event.requestHash), \(event.identityToken),
+                    \(event.provider), \(event.path), \(event.apiKeyID), \(event.body.serialized())::jsonb)
+            ON CONFLICT (idempotency_key) DO NOTHING RETURNING id
+            """, logger: logger)
+        for try await id in rows.decode(UUID.self) { return .created(id) }
+        guard let key = event.idempotencyKey else { throw DatabaseError("event insert created nothing") }
+        let existing = try await connection.query("SELECT id FROM events WHERE idempotency_key = \(key)", logger: logger)
+        for try await id in existing.decode(UUID.self) { return .existing(id, sameRequest: true) }
+        throw DatabaseError("idempotency key \(key) conflicted but no event holds it")
+    }
+
+    /// The event, its job and the job's provider attempts; nil when unknown.
+    public func status(_ eventID: UUID) async throws -> EventStatus? {
+        let rows = try await store.client.query(
+            """
+            SELECT e.id, e.kind, e.path, e.provider, e.identity_token, e.received_at, j.state, j.finished_at,
+                   j.result::text, j.error_code, j.error_info
+            FROM events e LEFT JOIN publish_jobs j ON j.event_id = e.id WHERE e.id = \(eventID)
+            """, logger: store.logger)
+        for try await row in rows {
+            let r = row.makeRandomAccess()
+            let attempts = try await self.attempts(eventID)
+            return EventStatus(
+                eventID: try r["id"].decode(UUID.self),
+                kind: try r["kind"].decode(String.self),
+                path: try r["path"].decode(String?.self),
+                provider: try r["provider"].decode(String?.self),
+                identityToken: try r["identity_token"].decode(UUID?.self),
+                receivedAt: try r["received_at"].decode(Date.self),
+                state: try r["state"].decode(String?.self).flatMap(PublishState.init(rawValue:)),
+                finishedAt: try r["finished_at"].decode(Date?.self),
+                result: try r["result"].decode(String?.self).flatMap(JSONValue.parse(text:)),
+                errorCode: try r["error_code"].decode(Int?.self),
+                errorInfo: try r["error_info"].decode(String?.self),
+                attempts: attempts)
+        }
+        return nil
+    }
+
+    func attempts(_ eventID: UUID) async throws -> [JSONValue] {
+        let rows = try await store.client.query(
+            """
+            SELECT try_number, step, method, url, http_status, outcome, duration_ms, started_at, error, response_excerpt
+            FROM provider_attempts WHERE event_id = \(eventID) ORDER BY id
+            """, logger: store.logger)
+        var attempts: [JSONValue] = []
+        for try await row in rows {
+            let r = row.makeRandomAccess()
+            let status = try r["http_status"].decode(Int?.self)
+            attempts.append([
+                "try": .integer(Int64(try r["try_number"].decode(Int.self))),
+                "step": .string(try r["step"].decode(String.self)),
+                "method": .string(try r["method"].decode(String.self)),
+                "url": .string(try r["url"].decode(String.self)),
+                "status": status.map { .integer(Int64($0)) } ?? .null,
+                "outcome": .string(try r["outcome"].decode(String.self)),
+                "duration_ms": .double(try r["duration_ms"].decode(Double.self)),
+                "started_at": .string(RFC3339.format(try r["started_at"].decode(Date.self))),
+                "error": try r["error"].decode(String?.self).map(JSONValue.string) ?? .null,
+                "response": try r["response_excerpt"].decode(String?.self).map(JSONValue.string) ?? .null,
+            ])
+        }
+        return attempts
+    }
+}
