@@ -97,3 +97,30 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible {
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }
+
+extension DatabaseSettings {
+    /// Opens one connection and closes it: a clear error at start instead of a pool retrying forever.
+    public func checkConnection(logger: Logger) async throws {
+        do {
+            let connection = try await PostgresConnection.connect(configuration: connectionConfiguration(), id: 0, logger: logger)
+            try? await connection.close()
+        } catch let error as PSQLError {
+            throw DatabaseError("cannot connect to \(description): \(error.serverInfo?[.message] ?? String(reflecting: error.code))")
+        } catch {
+            throw DatabaseError("cannot connect to \(description): \(error)")
+        }
+    }
+
+    /// Creates the database if it does not exist (managed mode and tests), connecting to `postgres`.
+    public func createDatabaseIfNeeded(logger: Logger) async throws {
+        let admin = try await PostgresConnection.connect(
+            configuration: with(database: "postgres").connectionConfiguration(), id: 0, logger: logger)
+        defer { Task { try? await admin.close() } }
+        let rows = try await admin.query("SELECT 1 FROM pg_database WHERE datname = \(database)", logger: logger)
+        for try await _ in rows { return }
+        let quoted = "\"" + database.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(quoted)"), logger: logger)
+    }
+}
+
+import Logging

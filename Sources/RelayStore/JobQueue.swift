@@ -106,7 +106,7 @@ public struct JobQueue: Sendable {
         let rows = try await store.client.query(
             """
             WITH u AS (
-                UPDATE publish_jobs SET state = \(transition.state.rawValue), result = \(result)::jsonb,
+                UPDATE publish_jobs SET state = \(transition.state.rawValue), result = \(result)::json,
                     error_code = \(error?.status), error_info = \(error?.info),
                     run_at = coalesce(\(runAt), run_at),
                     finished_at = CASE WHEN \(isFinal) THEN now() END,

@@ -127,13 +127,20 @@ public struct ManagedPostgres: Sendable {
             process.executableURL = program
             process.arguments = arguments
         }
-        let output = Pipe()
+        // Output goes to a file, not a pipe: `pg_ctl start` leaves the server running with our
+        // descriptors inherited, so a pipe would never reach end-of-file.
+        let outputFile = FileManager.default.temporaryDirectory.appendingPathComponent("pushrelay-pg-\(UUID().uuidString).out")
+        FileManager.default.createFile(atPath: outputFile.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: outputFile) }
+        let output = try FileHandle(forWritingTo: outputFile)
         process.standardOutput = output
         process.standardError = output
+        process.standardInput = FileHandle.nullDevice
         process.currentDirectoryURL = URL(fileURLWithPath: "/")
         try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        try? output.close()
+        let text = (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""
         guard process.terminationStatus == 0 else {
             throw DatabaseError("could not \(what): \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
         }

@@ -57,7 +57,9 @@ public struct MigrationRunner: Sendable {
                 let rows = try await connection.query(
                     "SELECT 1 FROM schema_migrations WHERE version = \(migration.version)", logger: logger)
                 for try await _ in rows { return false }
-                try await connection.query(PostgresQuery(unsafeSQL: migration.sql), logger: logger)
+                for statement in Self.statements(migration.sql) {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
                 try await connection.query(
                     "INSERT INTO schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))",
                     logger: logger)
@@ -69,6 +71,58 @@ public struct MigrationRunner: Sendable {
             }
         }
         return applied
+    }
+
+    /// Splits a migration into statements (the extended protocol takes one at a time): on `;` outside
+    /// quotes, comments and dollar-quoted bodies.
+    static func statements(_ sql: String) -> [String] {
+        var statements: [String] = []
+        var current = ""
+        var index = sql.startIndex
+        var dollarTag: Substring?
+        while index < sql.endIndex {
+            let rest = sql[index...]
+            if let tag = dollarTag {
+                if rest.hasPrefix(tag) {
+                    current += tag
+                    index = sql.index(index, offsetBy: tag.count)
+                    dollarTag = nil
+                } else {
+                    current.append(sql[index])
+                    index = sql.index(after: index)
+                }
+                continue
+            }
+            let character = sql[index]
+            if rest.hasPrefix("--") {
+                let end = rest.firstIndex(of: "\n") ?? sql.endIndex
+                index = end
+                continue
+            }
+            if character == "'" || character == "\"" {
+                let close = rest.dropFirst().firstIndex(of: character) ?? sql.index(before: sql.endIndex)
+                current += sql[index...close]
+                index = sql.index(after: close)
+                continue
+            }
+            if character == "$", let match = rest.prefixMatch(of: /\$[A-Za-z_]*\$/) {
+                dollarTag = match.output
+                current += match.output
+                index = match.range.upperBound
+                continue
+            }
+            if character == ";" {
+                let statement = current.trimmingCharacters(in: .whitespacesAndNewlines)
+                if !statement.isEmpty { statements.append(statement) }
+                current = ""
+            } else {
+                current.append(character)
+            }
+            index = sql.index(after: index)
+        }
+        let last = current.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !last.isEmpty { statements.append(last) }
+        return statements
     }
 
     /// True when every bundled migration is applied (`/readyz`).

@@ -22,6 +22,8 @@ public enum TwitterResponseClassifier {
                 replyStatus: 502)
         case 403 where message.lowercased().contains("duplicate"):
             return ResponseClassification(kind: .permanent, message: message, replyStatus: 409)
+        case 403 where message.lowercased().contains("too long"):
+            return ResponseClassification(kind: .permanent, message: message, replyStatus: 400)
         default:
             if legacyCodes(body).contains(88) {
                 return ResponseClassification(

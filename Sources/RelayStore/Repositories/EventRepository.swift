@@ -30,6 +30,8 @@ public enum RecordedEvent: Sendable {
 
 /// A publish request to make durable: its event and its job, written together.
 public struct NewPublish: Sendable {
+    /// Chosen by the caller so it can wait for the outcome before the job can finish.
+    public var eventID: UUID
     public var request: PublishRequest
     public var identityToken: UUID
     public var source: String
@@ -39,9 +41,10 @@ public struct NewPublish: Sendable {
     public var body: JSONValue
 
     public init(
-        request: PublishRequest, identityToken: UUID, source: String, idempotencyKey: String?, requestHash: Data?,
+        eventID: UUID = UUID(), request: PublishRequest, identityToken: UUID, source: String, idempotencyKey: String?, requestHash: Data?,
         apiKeyID: Int64?, body: JSONValue
     ) {
+        self.eventID = eventID
         self.request = request
         self.identityToken = identityToken
         self.source = source
@@ -81,8 +84,8 @@ public struct EventRepository: Sendable {
         let rows = try await store.client.query(
             """
             WITH e AS (
-                INSERT INTO events (kind, source, idempotency_key, request_sha256, identity_token, provider, path, api_key_id, body)
-                VALUES ('publish.requested', \(publish.source), \(publish.idempotencyKey), \(publish.requestHash),
+                INSERT INTO events (id, kind, source, idempotency_key, request_sha256, identity_token, provider, path, api_key_id, body)
+                VALUES (\(publish.eventID), 'publish.requested', \(publish.source), \(publish.idempotencyKey), \(publish.requestHash),
                         \(publish.identityToken), \(request.operation.provider.rawValue), \(request.route.path),
                         \(publish.apiKeyID), \(publish.body.serialized())::jsonb)
                 ON CONFLICT (idempotency_key) DO NOTHING

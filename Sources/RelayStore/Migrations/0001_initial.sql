@@ -82,7 +82,7 @@ CREATE TABLE publish_jobs (
     lease_owner       text,
     lease_expires_at  timestamptz,
     progress          jsonb NOT NULL DEFAULT '{}',
-    result            jsonb,
+    result            json,
     error_code        integer,
     error_info        text,
     created_at        timestamptz NOT NULL DEFAULT now(),

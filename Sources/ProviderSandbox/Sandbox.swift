@@ -1,0 +1,155 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import RelayCore
+import Synchronization
+
+/// A stand-in for the social networks, which cannot be reached from tests: a real HTTP server that
+/// implements the providers' API contracts (DESIGN §7, providers.md), records what it receives and
+/// can be told to fail.
+///
+/// Each provider lives under its own base URL (`http://host:port/x` for X); the adapters append the
+/// documented paths as they would to the real origin. `/media/…` serves generated media files and
+/// `/_sandbox/…` exposes the recordings and the fault script over HTTP for users' integration tests.
+public final class ProviderSandbox: Sendable {
+    public let recorder = Recorder()
+    public let faults = FaultScript()
+    let x = XSandbox()
+    let logger: Logger
+    private let server = Mutex<(task: Task<Void, any Error>?, port: Int?)>((nil, nil))
+
+    /// The path prefix of each provider under the sandbox's origin.
+    public static let prefixes: [Provider: String] = [
+        .twitter: "x", .facebook: "facebook", .linkedin: "linkedin", .pinterest: "pinterest", .youtube: "youtube",
+    ]
+
+    public init(logger: Logger) {
+        self.logger = logger
+    }
+
+    /// The origin the sandbox listens on, once started.
+    public var origin: String {
+        "http://127.0.0.1:\(server.withLock { $0.port } ?? 0)"
+    }
+
+    /// The base URL to give a provider's adapter (`PUSHRELAY_<P>_API_URL`).
+    public func baseURL(for provider: Provider) -> String {
+        "\(origin)/\(Self.prefixes[provider]!)"
+    }
+
+    /// A URL of a generated media file, e.g. `mediaURL("clip.mp4", bytes: 10_000_000)`.
+    public func mediaURL(_ name: String, bytes: Int = 4096, query: String = "") -> String {
+        "\(origin)/media/\(name)?bytes=\(bytes)\(query.isEmpty ? "" : "&" + query)"
+    }
+
+    /// Starts listening (port 0: any free port) and returns the port.
+    public func start(host: String = "127.0.0.1", port: Int = 0) async throws -> Int {
+        let (stream, continuation) = AsyncStream<Int>.makeStream()
+        let app = Application(
+            router: buildRouter(),
+            configuration: .init(address: .hostname(host, port: port), serverName: "PushRelay provider sandbox"),
+            onServerRunning: { channel in
+                continuation.yield(channel.localAddress?.port ?? 0)
+                continuation.finish()
+            },
+            logger: logger)
+        let task = Task { try await app.run() }
+        var bound: Int?
+        for await value in stream { bound = value }
+        guard let bound else {
+            task.cancel()
+            throw SandboxStartError()
+        }
+        server.withLock { $0 = (task, bound) }
+        logger.info("provider sandbox listening", metadata: ["origin": "http://\(host):\(bound)"])
+        return bound
+    }
+
+    public func stop() {
+        server.withLock { $0.task }?.cancel()
+    }
+
+    struct SandboxStartError: Error, CustomStringConvertible {
+        var description: String { "the provider sandbox could not start listening" }
+    }
+
+    func buildRouter() -> Router<SandboxRequestContext> {
+        let router = Router(context: SandboxRequestContext.self)
+        let methods: [HTTPRequest.Method] = [.get, .post, .put, .delete, .patch]
+        for (provider, prefix) in Self.prefixes {
+            for method in methods {
+                router.on("/\(prefix)/**", method: method) { request, context in
+                    try await self.handle(provider: provider, prefix: "/\(prefix)", request: request, context: context)
+                }
+            }
+        }
+        router.get("/media/{name}") { request, context in
+            MediaOrigin.serve(request, name: context.parameters.get("name") ?? "")
+        }
+        router.get("/_sandbox/requests") { request, _ in
+            let provider = request.uri.queryParameters.get("provider")
+            let token = request.uri.queryParameters.get("token")
+            return Response.json(200, ["requests": .array(self.recorder.requests(provider: provider, token: token).map(\.json))])
+        }
+        router.delete("/_sandbox/requests") { _, _ in
+            self.recorder.reset()
+            return Response(status: .noContent)
+        }
+        router.post("/_sandbox/faults") { request, _ in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            do {
+                self.faults.add(try SandboxFault(json: try JSONValue.parse(body.readableBytesView)))
+                return Response.json(201, ["status": "scheduled"])
+            } catch let error as RelayError {
+                return Response.json(400, ["error": .string(error.info)])
+            }
+        }
+        router.delete("/_sandbox/faults") { _, _ in
+            self.faults.clear()
+            return Response(status: .noContent)
+        }
+        return router
+    }
+
+    func handle(provider: Provider, prefix: String, request: Request, context: SandboxRequestContext) async throws -> Response {
+        let body = try await request.body.collect(upTo: context.maxUploadSize)
+        let call: SandboxCall
+        do {
+            call = try SandboxCall(request: request, body: body, pathPrefix: prefix)
+        } catch {
+            return Response.json(400, ["error": "malformed multipart body"])
+        }
+        recorder.append(
+            RecordedRequest(
+                provider: Self.prefixes[provider]!, method: call.method, path: call.path,
+                query: request.uri.query ?? "", headers: call.headers, bodySize: body.readableBytes,
+                body: call.recordedBody, bearerToken: call.bearerToken, receivedAt: Date()))
+        if let fault = faults.take(provider: Self.prefixes[provider]!, method: call.method, path: call.path, token: call.bearerToken) {
+            switch fault {
+            case .respond(let status, let body, let headers):
+                return Response.json(status, body, headers: headers)
+            case .expiredToken:
+                return expiredToken(provider)
+            case .dropConnection:
+                context.channel.close(promise: nil)
+                throw SandboxError.connectionDropped
+            case .delay(let duration):
+                try await Task.sleep(for: duration)
+            }
+        }
+        switch provider {
+        case .twitter: return x.handle(call)
+        default:
+            return Response.json(404, ["error": .string("\(provider.displayName) is not simulated by this sandbox version")])
+        }
+    }
+
+    func expiredToken(_ provider: Provider) -> Response {
+        switch provider {
+        case .twitter: XSandbox.expiredToken
+        default: Response.json(401, ["error": "expired token"])
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import MultipartKit
+import NIOCore
+import RelayCore
+
+/// A request to a sandboxed provider, read whole and parsed once for the provider's handler.
+public struct SandboxCall: Sendable {
+    /// One field of a `multipart/form-data` body.
+    public struct FormField: Sendable {
+        public let data: ByteBuffer
+        public let filename: String?
+        public let contentType: String?
+        public var text: String { String(buffer: data) }
+    }
+
+    public let method: String
+    public let path: String
+    public let query: [String: String]
+    public let headers: [(String, String)]
+    public let body: ByteBuffer
+    /// The body parsed as JSON, when it is JSON.
+    public let json: JSONValue?
+    /// The fields of a multipart body, when it is one.
+    public let form: [String: FormField]?
+    public let bearerToken: String?
+
+    public func header(_ name: String) -> String? {
+        headers.first { $0.0.lowercased() == name.lowercased() }?.1
+    }
+
+    init(request: Request, body: ByteBuffer, pathPrefix: String) throws {
+        method = request.method.rawValue
+        let fullPath = request.uri.path
+        path = String(fullPath.dropFirst(pathPrefix.count))
+        var query: [String: String] = [:]
+        for item in URLComponents(string: request.uri.description)?.queryItems ?? [] { query[item.name] = item.value ?? "" }
+        self.query = query
+        headers = request.headers.map { ($0.name.rawName, $0.value) }
+        self.body = body
+        let contentType = request.headers[.contentType] ?? ""
+        if contentType.lowercased().hasPrefix("multipart/form-data") {
+            form = try Self.parseMultipart(body, contentType: contentType)
+            json = nil
+        } else {
+            form = nil
+            json = body.readableBytes > 0 ? try? JSONValue.parse(body.readableBytesView) : nil
+        }
+        if let authorization = request.headers[.authorization], authorization.hasPrefix("Bearer ") {
+            let token = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+            bearerToken = token.isEmpty ? nil : token
+        } else {
+            bearerToken = nil
+        }
+    }
+
+    /// A summary of the body for the recorder: JSON as is, multipart fields (binary ones by size).
+    var recordedBody: JSONValue? {
+        if let json { return json }
+        if let form {
+            return .object(
+                form.sorted { $0.key < $1.key }.map { name, field in
+                    if field.filename != nil || field.contentType != nil {
+                        return (name, ["bytes": .integer(Int64(field.data.readableBytes)), "content_type": field.contentType.map(JSONValue.string) ?? .null])
+                    }
+                    return (name, .string(field.text))
+                })
+        }
+        return nil
+    }
+
+    static func parseMultipart(_ body: ByteBuffer, contentType: String) throws -> [String: FormField] {
+        guard let boundaryRange = contentType.range(of: "boundary=") else { throw SandboxError.badMultipart }
+        var boundary = String(contentType[boundaryRange.upperBound...])
+        if let semicolon = boundary.firstIndex(of: ";") { boundary = String(boundary[..<semicolon]) }
+        boundary = boundary.trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
+        let parser = MultipartParser(boundary: boundary)
+        var fields: [String: FormField] = [:]
+        var headers: [String: String] = [:]
+        var data = ByteBuffer()
+        parser.onHeader = { name, value in headers[name.lowercased()] = value }
+        parser.onBody = { chunk in data.writeBuffer(&chunk) }
+        parser.onPartComplete = {
+            let disposition = headers["content-disposition"] ?? ""
+            if let name = Self.parameter("name", in: disposition) {
+                fields[name] = FormField(data: data, filename: Self.parameter("filename", in: disposition), contentType: headers["content-type"])
+            }
+            headers = [:]
+            data = ByteBuffer()
+        }
+        try parser.execute(body)
+        return fields
+    }
+
+    static func parameter(_ name: String, in disposition: String) -> String? {
+        for part in disposition.split(separator: ";") {
+            let trimmed = part.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasPrefix(name + "=") {
+                return String(trimmed.dropFirst(name.count + 1)).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            }
+        }
+        return nil
+    }
+}
+
+enum SandboxError: Error { case badMultipart, connectionDropped }
+
+extension Response {
+    /// A JSON response with the given status and extra headers.
+    static func json(_ status: Int, _ body: JSONValue, headers extra: [(String, String)] = [], contentType: String = "application/json")
+        -> Response
+    {
+        var fields = HTTPFields()
+        fields[.contentType] = contentType
+        for (name, value) in extra {
+            if let fieldName = HTTPField.Name(name) { fields.append(HTTPField(name: fieldName, value: value)) }
+        }
+        return Response(
+            status: HTTPResponse.Status(code: status), headers: fields,
+            body: ResponseBody(byteBuffer: ByteBuffer(string: body.serialized())))
+    }
+}

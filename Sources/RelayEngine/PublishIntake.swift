@@ -1,0 +1,119 @@
+import Crypto
+import Foundation
+import Logging
+import RelayCore
+import RelayStore
+
+/// Accepts publish requests from the Push API and the publish-requested webhook, the same way.
+///
+/// Validates the body for its route, checks the identity, makes the request durable (event + job,
+/// one commit, workers notified) and, for synchronous requests, waits for the outcome on a doorbell
+/// rung by the worker that finishes it — up to `PUSHRELAY_SYNC_TIMEOUT`, after which it answers 202.
+public struct PublishIntake: Sendable {
+    /// How the caller wants its answer.
+    public enum Mode: Sendable {
+        /// Return as soon as the request is durable.
+        case queue
+        /// Wait up to the sync timeout for the outcome.
+        case wait
+    }
+
+    /// Where a request stands when the intake answers.
+    public struct Accepted: Sendable {
+        public let status: EventStatus
+        public let route: MatchedOperation
+        /// True when the idempotency key or webhook-id was seen before and nothing new was created.
+        public let isReplay: Bool
+    }
+
+    let store: Store
+    let broker: OutcomeBroker
+    let syncTimeout: Duration
+    let logger: Logger
+
+    public init(store: Store, broker: OutcomeBroker, syncTimeout: Duration, logger: Logger) {
+        self.store = store
+        self.broker = broker
+        self.syncTimeout = syncTimeout
+        self.logger = logger
+    }
+
+    /// Matches a path relative to the identity (`twitter/post`) or throws the 404 a client should see.
+    public static func route(_ path: String) throws(RelayError) -> MatchedOperation {
+        guard let route = MatchedOperation.match(path) else {
+            throw .notFound("Unknown Push API route \(path).json; see https://docs.oneall.com/api/resources/push/ for the routes")
+        }
+        return route
+    }
+
+    public func accept(
+        route: MatchedOperation, body: JSONValue, identityToken: String, apiKeyID: Int64?, idempotencyKey: String?,
+        source: String, mode requestedMode: Mode?
+    ) async throws -> Accepted {
+        let request = try PushRequestParser.parse(body, route: route)
+        if let notice = route.operation.removalNotice { throw RelayError.conflict(notice) }
+        guard let token = UUID(uuidString: identityToken), let identity = try await store.identities.find(token) else {
+            throw RelayError.notFound("Unknown identity_token \(identityToken)")
+        }
+        guard identity.provider == route.operation.provider else {
+            throw RelayError.notFound(
+                "The identity \(identityToken) is connected to \(identity.provider.displayName), not \(route.operation.provider.displayName)")
+        }
+        if identity.state == "needs_reconnect" {
+            throw RelayError.forbidden(
+                "The identity \(identityToken) must be reconnected: \(identity.provider.displayName) refused its token; send a new identity-connected webhook"
+            )
+        }
+        var mode = requestedMode ?? (route.operation.isAsynchronousByDefault ? .queue : .wait)
+        if request.scheduledAt.map({ $0 > Date() }) == true { mode = .queue }
+
+        let eventID = UUID()
+        let hash = Data(SHA256.hash(data: Data((route.path + "\n" + body.serialized()).utf8)))
+        // Registered before the insert: the job cannot finish before someone listens for it.
+        var bell = mode == .wait ? broker.register(eventID) : nil
+        defer { broker.unregister(eventID) }
+        let recorded = try await store.events.enqueue(
+            NewPublish(
+                eventID: eventID, request: request, identityToken: token, source: source, idempotencyKey: idempotencyKey,
+                requestHash: hash, apiKeyID: apiKeyID, body: body))
+        var isReplay = false
+        if case .existing(_, let sameRequest) = recorded {
+            guard sameRequest else {
+                throw RelayError.unprocessable("This idempotency key was already used for a different request")
+            }
+            isReplay = true
+        }
+        let id = recorded.eventID
+        if isReplay && mode == .wait { bell = broker.register(id) }
+        defer { if isReplay { broker.unregister(id) } }
+        logger.info(
+            isReplay ? "replayed publish request" : "accepted publish request",
+            metadata: ["event_id": "\(id.uuidString.lowercased())", "path": "\(route.path)", "source": "\(source)"])
+        let status = if let bell { try await waitForOutcome(id, bell: bell, checkFirst: isReplay) } else { try await load(id) }
+        return Accepted(status: status, route: route, isReplay: isReplay)
+    }
+
+    /// Waits on the event's doorbell until its job is final or the sync timeout passes.
+    func waitForOutcome(_ eventID: UUID, bell: Doorbell, checkFirst: Bool) async throws -> EventStatus {
+        let deadline = ContinuousClock.now + syncTimeout
+        if checkFirst {
+            let status = try await load(eventID)
+            if status.state?.isFinal ?? true { return status }
+        }
+        while true {
+            let remaining = deadline - ContinuousClock.now
+            if remaining <= .zero { return try await load(eventID) }
+            await bell.wait(upTo: remaining)
+            if let state = try await store.jobs.state(eventID), state.isFinal {
+                return try await load(eventID)
+            }
+        }
+    }
+
+    func load(_ eventID: UUID) async throws -> EventStatus {
+        guard let status = try await store.events.status(eventID) else {
+            throw RelayError.internalError("event \(eventID) vanished")
+        }
+        return status
+    }
+}

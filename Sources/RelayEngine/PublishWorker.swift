@@ -1,0 +1,151 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import RelayCore
+import RelayProviders
+import RelayStore
+import ServiceLifecycle
+import Synchronization
+
+/// The relay engine's publishing side: claims jobs from PostgreSQL and runs them through the adapters.
+///
+/// One claim loop per process leases as many jobs as it has free slots (`PUSHRELAY_WORKERS`) in one
+/// query, wakes on `NOTIFY` (via `OutcomeBroker.workBell`) and polls as a fallback. On graceful
+/// shutdown it stops claiming and lets in-flight jobs finish.
+public final class PublishWorker: Service, Sendable {
+    let store: Store
+    let adapters: [Provider: any ProviderAdapter]
+    let http: HTTPClient
+    let media: MediaFetcher
+    let broker: OutcomeBroker
+    let policy: RetryPolicy
+    let concurrency: Int
+    let lease: Duration
+    let pollInterval: Duration
+    let logger: Logger
+    /// Identifies this process's leases in `publish_jobs.lease_owner`.
+    public let owner: String
+    private let inFlight = Atomic<Int>(0)
+    private let stopping = Atomic<Bool>(false)
+
+    public init(
+        store: Store, adapters: [Provider: any ProviderAdapter], http: HTTPClient, media: MediaFetcher,
+        broker: OutcomeBroker, configuration: Configuration, logger: Logger
+    ) {
+        self.store = store
+        self.adapters = adapters
+        self.http = http
+        self.media = media
+        self.broker = broker
+        self.policy = RetryPolicy(maxAttempts: configuration.publishMaxAttempts)
+        self.concurrency = configuration.workers
+        self.lease = configuration.leaseDuration
+        self.pollInterval = configuration.pollInterval
+        self.logger = logger
+        self.owner = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
+    public func run() async throws {
+        logger.info("publish worker started", metadata: ["owner": "\(owner)", "workers": "\(concurrency)"])
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
+                    let free = concurrency - inFlight.load(ordering: .relaxed)
+                    var claimedAll = false
+                    if free > 0 {
+                        do {
+                            let jobs = try await store.jobs.claim(owner: owner, limit: free, lease: lease)
+                            for job in jobs {
+                                inFlight.add(1, ordering: .relaxed)
+                                group.addTask {
+                                    await self.process(job)
+                                    self.inFlight.subtract(1, ordering: .relaxed)
+                                    self.broker.workBell.ring()
+                                }
+                            }
+                            claimedAll = jobs.count == free
+                        } catch {
+                            logger.warning("could not claim jobs", metadata: ["error": "\(String(reflecting: error))"])
+                        }
+                    }
+                    if claimedAll { continue }
+                    await broker.workBell.wait(upTo: pollInterval)
+                }
+            }
+        } onGracefulShutdown: {
+            self.stopping.store(true, ordering: .relaxed)
+            self.broker.workBell.ring()
+        }
+        logger.info("publish worker stopped", metadata: ["owner": "\(owner)"])
+    }
+
+    /// Runs one try of one job and records how it ended.
+    func process(_ job: ClaimedJob) async {
+        var logger = self.logger
+        logger[metadataKey: "event_id"] = "\(job.eventID.uuidString.lowercased())"
+        logger[metadataKey: "path"] = "\(job.route.path)"
+        let provider = job.route.operation.provider
+        let outcome: PublishOutcome
+        var attempts: [ProviderAttempt] = []
+        if job.identityState == "disconnected" || job.credentials == nil {
+            outcome = .failed(.notFound("The identity was disconnected before the request could be published"))
+        } else if job.identityState == "needs_reconnect" {
+            outcome = .failed(.forbidden("The identity must be reconnected: \(provider.displayName) refused its token"))
+        } else if let adapter = adapters[provider] {
+            let eventID = job.eventID
+            let owner = self.owner
+            let store = self.store
+            let session = ProviderSession(http: http, media: media, logger: logger) { progress, attempts in
+                try await store.jobs.saveProgress(eventID, owner: owner, tryNumber: job.tryNumber, progress: progress, attempts: attempts)
+            }
+            let work = PublishJob(
+                eventID: job.eventID, route: job.route, content: job.content, credentials: job.credentials!,
+                progress: job.progress)
+            outcome = await adapter.publish(work, session: session)
+            attempts = session.takeAttempts()
+        } else {
+            outcome = .failed(.notFound("\(provider.displayName) publishing is not available in this version of PushRelay"))
+        }
+
+        if case .tokenRejected = outcome {
+            do {
+                try await store.identities.markNeedsReconnect(job.identityToken)
+            } catch {
+                logger.error("could not mark the identity needs_reconnect", metadata: ["error": "\(error)"])
+            }
+        }
+        let transition = policy.transition(after: outcome, tryNumber: job.tryNumber, now: Date(), jitter: Double.random(in: 0...1))
+        await record(job, transition: transition, attempts: attempts, logger: logger)
+        broker.finished(job.eventID)
+    }
+
+    /// Writes the end of a try, retrying while the database is unreachable: an outcome the provider
+    /// already acted on must not be lost, or the job would be tried again.
+    func record(_ job: ClaimedJob, transition: JobTransition, attempts: [ProviderAttempt], logger: Logger) async {
+        var delay: Duration = .milliseconds(100)
+        let deadline = ContinuousClock.now + lease
+        while true {
+            do {
+                let held = try await store.jobs.finish(
+                    job.eventID, owner: owner, tryNumber: job.tryNumber, transition: transition, attempts: attempts)
+                if !held { logger.warning("the job's lease was lost before its outcome could be recorded") }
+                switch transition {
+                case .succeeded: logger.info("published")
+                case .failed(let error): logger.notice("publish failed", metadata: ["status": "\(error.status)", "info": "\(error.info)"])
+                case .indeterminate(let error): logger.warning("publish indeterminate", metadata: ["info": "\(error.info)"])
+                case .requeue(let runAt, let error):
+                    logger.notice("publish will be retried", metadata: ["run_at": "\(RFC3339.format(runAt))", "info": "\(error.info)"])
+                }
+                return
+            } catch {
+                guard ContinuousClock.now < deadline else {
+                    logger.error("gave up recording a job outcome", metadata: ["error": "\(String(reflecting: error))"])
+                    return
+                }
+                logger.warning("could not record a job outcome; retrying", metadata: ["error": "\(String(reflecting: error))"])
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import PostgresNIO
+import RelayCore
+import RelayEngine
+import RelayProviders
+import RelayStore
+import ServiceLifecycle
+import UnixSignals
+
+/// Wires the routes of PushRelay's HTTP API. The server and the tests both call this, so what is
+/// tested is what ships.
+public func buildRouter(store: Store, intake: PublishIntake, webhooks: StandardWebhooks, logger: Logger) -> Router<RelayRequestContext> {
+    let router = Router(context: RelayRequestContext.self)
+    router.add(middleware: EnvelopeMiddleware(logger: logger))
+    let authenticator = APIKeyAuthenticator(store: store, cache: AuthenticationCache())
+    HealthController(store: store).addRoutes(to: router)
+    PushController(store: store, intake: intake, authenticator: authenticator).addRoutes(to: router)
+    WebhookController(store: store, intake: intake, verifier: webhooks).addRoutes(to: router)
+    IdentityController(store: store, authenticator: authenticator).addRoutes(to: router)
+    return router
+}
+
+/// The whole relay in one process: database pool, migrations, LISTEN, workers and HTTP listener.
+///
+/// `pushrelay serve` runs it until SIGTERM/SIGINT; the tests run it in a task and cancel it.
+public enum RelayServer {
+    /// What the caller learns once the relay is ready.
+    public struct Ready: Sendable {
+        public let port: Int
+        public let store: Store
+    }
+
+    /// Runs until cancelled or, when `shutdownSignals` is not empty, until one of them arrives.
+    /// `prepare` runs after the migrations and before the listener opens (creating dev keys, say).
+    public static func run(
+        configuration: Configuration, database: DatabaseSettings, cipher: CredentialCipher, logger: Logger,
+        shutdownSignals: [UnixSignal] = [], prepare: @Sendable (Store) async throws -> Void = { _ in },
+        onReady: @escaping @Sendable (Ready) async -> Void = { _ in }
+    ) async throws {
+        let client = PostgresClient(
+            configuration: database.clientConfiguration(maximumConnections: max(10, configuration.workers + 8)),
+            backgroundLogger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            let store = Store(client: client, cipher: cipher, logger: logger)
+            try await MigrationRunner(client: client, logger: logger).migrate()
+            try await prepare(store)
+
+            var httpConfiguration = HTTPClient.Configuration()
+            httpConfiguration.redirectConfiguration = .disallow
+            httpConfiguration.timeout = .init(connect: .seconds(10), read: .seconds(120))
+            let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
+            let broker = OutcomeBroker()
+            let media = MediaFetcher(http: http, policy: AddressPolicy(allowPrivate: configuration.mediaAllowPrivate))
+            let adapters: [Provider: any ProviderAdapter] = [
+                .twitter: TwitterAdapter(baseURL: configuration.providers[.twitter]!.apiURL)
+            ]
+            var services: [any Service] = [ListenerService(listener: NotificationListener(settings: database, logger: logger), broker: broker)]
+            if configuration.role.runsWorkers {
+                services.append(
+                    PublishWorker(
+                        store: store, adapters: adapters, http: http, media: media, broker: broker,
+                        configuration: configuration, logger: logger))
+            }
+            if configuration.role.runsAPI {
+                let intake = PublishIntake(store: store, broker: broker, syncTimeout: configuration.syncTimeout, logger: logger)
+                let router = buildRouter(
+                    store: store, intake: intake, webhooks: StandardWebhooks(secrets: configuration.webhookSecrets), logger: logger)
+                let app = Application(
+                    router: router,
+                    configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "PushRelay"),
+                    onServerRunning: { channel in await onReady(Ready(port: channel.localAddress?.port ?? 0, store: store)) },
+                    logger: logger)
+                services.append(app)
+            } else {
+                await onReady(Ready(port: 0, store: store))
+            }
+            let serviceGroup = ServiceGroup(
+                configuration: .init(services: services, gracefulShutdownSignals: shutdownSignals, logger: logger))
+            do {
+                try await serviceGroup.run()
+            } catch {
+                try? await http.shutdown()
+                throw error
+            }
+            try await http.shutdown()
+        }
+    }
+}
+
+/// Keeps the LISTEN connection open for this process and hands notifications to the broker.
+struct ListenerService: Service {
+    let listener: NotificationListener
+    let broker: OutcomeBroker
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await listener.run(onConnected: { broker.reconnected() }, onNotification: { broker.handle(notification: $0) })
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import Hummingbird
+import Logging
+import RelayCore
+
+/// Renders every error as a OneAll envelope and logs every request with its outcome.
+///
+/// Handlers throw `RelayError`; Hummingbird's own errors (no route, body too large) are translated
+/// here, so no JSON API of PushRelay ever answers outside the envelope.
+struct EnvelopeMiddleware: RouterMiddleware {
+    typealias Context = RelayRequestContext
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        let resource = request.uri.path
+        let response: Response
+        let failure: RelayError?
+        do {
+            response = try await next(request, context)
+            failure = nil
+        } catch {
+            let relayError = relayError(for: error, request: request)
+            response = Envelope.error(resource: resource, relayError).response(retryAfter: relayError.retryAfter, eventID: nil)
+            failure = relayError
+        }
+        let elapsed = ContinuousClock.now - started
+        var metadata: Logger.Metadata = [
+            "method": "\(request.method)", "path": "\(resource)", "status": "\(response.status.code)",
+            "duration_ms": "\(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)",
+        ]
+        if let eventID = response.headers[.pushRelayEventID] { metadata["event_id"] = "\(eventID)" }
+        if let failure { metadata["info"] = "\(failure.info)" }
+        let level: Logger.Level = response.status.code >= 500 ? .error : response.status.code >= 400 ? .notice : .info
+        logger.log(level: level, "request", metadata: metadata)
+        return response
+    }
+
+    func relayError(for error: any Error, request: Request) -> RelayError {
+        switch error {
+        case let error as RelayError: return error
+        case let error as HTTPError: return Self.translate(error, request: request)
+        default:
+            logger.error(
+                "unexpected error",
+                metadata: ["method": "\(request.method)", "path": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
+            return .internalError()
+        }
+    }
+
+    static func translate(_ error: HTTPError, request: Request) -> RelayError {
+        switch error.status.code {
+        case 404:
+            return .notFound("No resource at \(request.method) \(request.uri.path)")
+        case 405:
+            return .methodNotAllowed("\(request.method) is not allowed on \(request.uri.path)")
+        case 413:
+            return .payloadTooLarge(limit: RelayRequestContext.bodyLimit)
+        default:
+            return RelayError(status: Int(error.status.code), info: error.body ?? error.status.reasonPhrase)
+        }
+    }
+}

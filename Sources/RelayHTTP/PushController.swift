@@ -1,0 +1,86 @@
+import Foundation
+import Hummingbird
+import RelayCore
+import RelayEngine
+import RelayStore
+
+/// The OneAll-compatible Push API: `POST /push/identities/<token>/<route>.json` and the event status.
+struct PushController {
+    let store: Store
+    let intake: PublishIntake
+    let authenticator: APIKeyAuthenticator
+
+    func addRoutes(to router: Router<RelayRequestContext>) {
+        let push = router.group("push").add(middleware: authenticator)
+        push.post("identities/{identity_token}/**", use: publish)
+        push.get("events/{event_id}", use: event)
+        MethodGuard.refuse(["GET", "PUT", "PATCH", "DELETE"], on: "push/identities/{identity_token}/**", in: router)
+        MethodGuard.refuse(["POST", "PUT", "PATCH", "DELETE"], on: "push/events/{event_id}", in: router)
+    }
+
+    @Sendable func publish(_ request: Request, context: RelayRequestContext) async throws -> Response {
+        let identityToken = context.parameters.get("identity_token") ?? ""
+        let tail = context.parameters.getCatchAll().joined(separator: "/")
+        guard tail.hasSuffix(".json") else {
+            throw RelayError.notFound("Unknown Push API route \(tail); routes end in .json")
+        }
+        let route = try PublishIntake.route(String(tail.dropLast(5)))
+        let body = try await RequestBodyReader.json(request, context: context)
+        let accepted = try await intake.accept(
+            route: route, body: body, identityToken: identityToken, apiKeyID: context.apiKeyID,
+            idempotencyKey: request.headers[.idempotencyKey].map { "push:\(context.apiKeyID ?? 0):\($0)" },
+            source: "push_api", mode: Self.mode(request.headers[values: .prefer]))
+        return EventRendering.pushReply(accepted.status, route: route, resource: request.uri.path)
+    }
+
+    @Sendable func event(_ request: Request, context: RelayRequestContext) async throws -> Response {
+        let file = context.parameters.get("event_id") ?? ""
+        guard file.hasSuffix(".json"), let id = UUID(uuidString: String(file.dropLast(5))) else {
+            throw RelayError.notFound("No event at \(request.uri.path); event ids are UUIDs: /push/events/<event_id>.json")
+        }
+        guard let status = try await store.events.status(id) else {
+            throw RelayError.notFound("Unknown event \(id.uuidString.lowercased())")
+        }
+        return Envelope.success(resource: request.uri.path, data: EventRendering.statusDocument(status))
+            .response(retryAfter: nil, eventID: id)
+    }
+
+    /// RFC 7240: `respond-async` queues, `wait` (with or without a value) waits for the outcome.
+    static func mode(_ preferences: [String]) -> PublishIntake.Mode? {
+        let tokens = preferences.flatMap { $0.split(separator: ",") }.map {
+            $0.split(separator: "=").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        }
+        if tokens.contains("respond-async") { return .queue }
+        if tokens.contains("wait") { return .wait }
+        return nil
+    }
+}
+
+/// Reads request bodies within the 1 MiB limit and parses them as JSON whatever the Content-Type says.
+enum RequestBodyReader {
+    static func bytes(_ request: Request, context: RelayRequestContext) async throws -> ByteBuffer {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > RelayRequestContext.bodyLimit {
+            throw RelayError.payloadTooLarge(limit: RelayRequestContext.bodyLimit)
+        }
+        return try await request.body.collect(upTo: RelayRequestContext.bodyLimit)
+    }
+
+    static func json(_ request: Request, context: RelayRequestContext) async throws -> JSONValue {
+        try JSONValue.parse(try await bytes(request, context: context).readableBytesView)
+    }
+}
+
+/// Answers 405 in the envelope for known paths called with a method they do not take.
+enum MethodGuard {
+    static func refuse(_ methods: [String], on path: RouterPath, in router: Router<RelayRequestContext>) {
+        for name in methods {
+            guard let method = HTTPRequest.Method(name) else { continue }
+            router.on(path, method: method) { request, _ -> Response in
+                throw RelayError.methodNotAllowed("\(request.method) is not allowed on \(request.uri.path)")
+            }
+        }
+    }
+}
+
+import HTTPTypes
+import NIOCore
