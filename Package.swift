@@ -34,6 +34,7 @@ let package = Package(
             dependencies: [
                 "RelayCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -46,6 +47,7 @@ let package = Package(
             dependencies: [
                 "RelayCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -65,6 +67,7 @@ let package = Package(
                 "RelayCore", "RelayStore", "RelayEngine",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -76,6 +79,7 @@ let package = Package(
             dependencies: [
                 "RelayCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
             ],
             swiftSettings: swiftSettings
@@ -86,6 +90,31 @@ let package = Package(
                 "RelayCore", "RelayStore", "RelayProviders", "RelayEngine", "RelayHTTP", "ProviderSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "RelayCore", "RelayStore", "RelayEngine", "RelayHTTP", "ProviderSandbox",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Tests/Support",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "RelayProvidersTests", dependencies: ["RelayProviders"], swiftSettings: swiftSettings),
+        .testTarget(name: "RelayEngineTests", dependencies: ["RelayEngine"], swiftSettings: swiftSettings),
+        .testTarget(name: "RelayStoreTests", dependencies: ["RelayStore", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RelayHTTPTests",
+            dependencies: [
+                "TestSupport", "RelayCore", "RelayStore", "ProviderSandbox",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),

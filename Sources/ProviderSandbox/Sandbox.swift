@@ -18,7 +18,7 @@ public final class ProviderSandbox: Sendable {
     public let faults = FaultScript()
     let x = XSandbox()
     let logger: Logger
-    private let server = Mutex<(task: Task<Void, any Error>?, port: Int?)>((nil, nil))
+    private let server = Mutex<(task: Task<Void, Never>?, port: Int?)>((nil, nil))
 
     /// The path prefix of each provider under the sandbox's origin.
     public static let prefixes: [Provider: String] = [
@@ -55,7 +55,15 @@ public final class ProviderSandbox: Sendable {
                 continuation.finish()
             },
             logger: logger)
-        let task = Task { try await app.run() }
+        let logger = self.logger
+        let task = Task {
+            do {
+                try await app.run()
+            } catch {
+                logger.warning("provider sandbox stopped", metadata: ["error": "\(error)"])
+            }
+            continuation.finish()  // a failed bind ends the wait below instead of hanging it
+        }
         var bound: Int?
         for await value in stream { bound = value }
         guard let bound else {

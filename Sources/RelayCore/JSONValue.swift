@@ -154,7 +154,7 @@ extension JSONValue {
             throw RelayError.badRequest("\(what) is empty; a JSON document was expected")
         }
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: data)
+            return try JSONParser.parse(Array(data))
         } catch {
             throw RelayError.badRequest("\(what) is not valid JSON")
         }
@@ -162,7 +162,7 @@ extension JSONValue {
 
     /// Parses JSON text we wrote ourselves (stored columns); nil when it is not JSON.
     public static func parse(text: String) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        try? JSONParser.parse(Array(text.utf8))
     }
 
     /// Compact JSON text with object members in their stored order.

@@ -93,9 +93,18 @@ public struct PublishIntake: Sendable {
         return Accepted(status: status, route: route, isReplay: isReplay)
     }
 
+    /// The event's status, waiting up to `timeout` for its job to become final (long-poll of the status route).
+    public func status(_ eventID: UUID, waitingUpTo timeout: Duration) async throws -> EventStatus? {
+        let bell = broker.register(eventID)
+        defer { broker.unregister(eventID) }
+        guard let status = try await store.events.status(eventID) else { return nil }
+        guard status.kind == "publish.requested", !(status.state?.isFinal ?? true), timeout > .zero else { return status }
+        return try await waitForOutcome(eventID, bell: bell, checkFirst: false, timeout: timeout)
+    }
+
     /// Waits on the event's doorbell until its job is final or the sync timeout passes.
-    func waitForOutcome(_ eventID: UUID, bell: Doorbell, checkFirst: Bool) async throws -> EventStatus {
-        let deadline = ContinuousClock.now + syncTimeout
+    func waitForOutcome(_ eventID: UUID, bell: Doorbell, checkFirst: Bool, timeout: Duration? = nil) async throws -> EventStatus {
+        let deadline = ContinuousClock.now + (timeout ?? syncTimeout)
         if checkFirst {
             let status = try await load(eventID)
             if status.state?.isFinal ?? true { return status }

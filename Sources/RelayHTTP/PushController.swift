@@ -38,7 +38,14 @@ struct PushController {
         guard file.hasSuffix(".json"), let id = UUID(uuidString: String(file.dropLast(5))) else {
             throw RelayError.notFound("No event at \(request.uri.path); event ids are UUIDs: /push/events/<event_id>.json")
         }
-        guard let status = try await store.events.status(id) else {
+        var wait: Duration = .zero
+        if let text = request.uri.queryParameters.get("wait") {
+            guard let seconds = Double(text), seconds >= 0, seconds <= 60 else {
+                throw RelayError.badRequest("wait must be a number of seconds from 0 to 60")
+            }
+            wait = .milliseconds(Int(seconds * 1000))
+        }
+        guard let status = try await intake.status(id, waitingUpTo: wait) else {
             throw RelayError.notFound("Unknown event \(id.uuidString.lowercased())")
         }
         return Envelope.success(resource: request.uri.path, data: EventRendering.statusDocument(status))

@@ -34,9 +34,29 @@ public struct ManagedPostgres: Sendable {
 
     /// Creates the cluster if needed and starts it unless it is already running.
     /// Returns the settings to connect with and whether this call started the server (and so should stop it).
+    /// Several processes (or tests) may start the same cluster at once: a lock file makes them take turns,
+    /// so `initdb` runs once and the later ones find the server running.
     public func start(database: String = "pushrelay") async throws -> (settings: DatabaseSettings, startedHere: Bool) {
-        let binaries = try Self.locateBinaries()
+        // initdb and pg_ctl are waited for synchronously: off the cooperative thread pool, which they would block.
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try self.startLocking(database: database) })
+            }
+        }
+    }
+
+    func startLocking(database: String) throws -> (settings: DatabaseSettings, startedHere: Bool) {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let lockPath = directory.appendingPathComponent("start.lock").path
+        let lock = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard lock >= 0 else { throw DatabaseError("could not open \(lockPath): errno \(errno)") }
+        defer { close(lock) }  // closing the descriptor releases the lock
+        while flock(lock, LOCK_EX) != 0 && errno == EINTR {}
+        return try startLocked(database: database)
+    }
+
+    func startLocked(database: String) throws -> (settings: DatabaseSettings, startedHere: Bool) {
+        let binaries = try Self.locateBinaries()
         let runAs = try Self.unprivilegedUser()
         var state: State
         if FileManager.default.fileExists(atPath: dataDirectory.appendingPathComponent("PG_VERSION").path),
@@ -130,7 +150,7 @@ public struct ManagedPostgres: Sendable {
         // Output goes to a file, not a pipe: `pg_ctl start` leaves the server running with our
         // descriptors inherited, so a pipe would never reach end-of-file.
         let outputFile = FileManager.default.temporaryDirectory.appendingPathComponent("pushrelay-pg-\(UUID().uuidString).out")
-        FileManager.default.createFile(atPath: outputFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputFile.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: outputFile) }
         let output = try FileHandle(forWritingTo: outputFile)
         process.standardOutput = output

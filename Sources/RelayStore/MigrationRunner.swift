@@ -45,11 +45,19 @@ public struct MigrationRunner: Sendable {
     @discardableResult
     public func migrate() async throws -> [Int] {
         let migrations = try Self.bundled()
-        try await client.query(
-            """
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
-            """, logger: logger)
+        // Under the lock too: two concurrent `CREATE TABLE IF NOT EXISTS` can both try to create it.
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))", logger: logger)
+            try await connection.query(
+                """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
+                """, logger: logger)
+            try await connection.query(
+                """
+                COMMENT ON TABLE schema_migrations IS 'The migrations of sql/migrations applied to this database, by number (pushrelay migrate, and serve at start).'
+                """, logger: logger)
+        }
         var applied: [Int] = []
         for migration in migrations {
             let didApply = try await client.withTransaction(logger: logger) { connection -> Bool in

@@ -25,6 +25,16 @@ public struct Store: Sendable {
     public var events: EventRepository { EventRepository(store: self) }
     public var jobs: JobQueue { JobQueue(store: self) }
 
+    /// Runs `body` in a transaction; an error thrown by `body` (a `RelayError`, say) comes out as itself,
+    /// not wrapped in PostgresNIO's `PostgresTransactionError`.
+    public func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        } catch let error as PostgresTransactionError {
+            throw error.closureError ?? error.beginError ?? error.commitError ?? error
+        }
+    }
+
     /// True when a trivial query succeeds.
     public func isReachable() async -> Bool {
         do {

@@ -28,15 +28,12 @@ struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(
-        level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String, file: String,
-        function: String, line: UInt
-    ) {
+    func log(event: LogEvent) {
         var fields: [(String, JSONValue)] = [
-            ("time", .string(RFC3339.format(Date()))), ("level", .string(level.rawValue)),
-            ("logger", .string(label)), ("message", .string("\(message)")),
+            ("time", .string(RFC3339.format(Date()))), ("level", .string(event.level.rawValue)),
+            ("logger", .string(label)), ("message", .string("\(event.message)")),
         ]
-        for (key, value) in metadata.merging(explicit ?? [:], uniquingKeysWith: { $1 }).sorted(by: { $0.key < $1.key }) {
+        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }).sorted(by: { $0.key < $1.key }) {
             fields.append((key, .string("\(value)")))
         }
         FileHandle.standardError.write(Data((JSONValue.object(fields).serialized() + "\n").utf8))

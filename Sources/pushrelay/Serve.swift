@@ -55,7 +55,16 @@ struct Serve: AsyncParsableCommand {
         var printed: [String] = []
         if configuration.sandbox {
             let sandbox = ProviderSandbox(logger: logger)
-            _ = try await sandbox.start(host: "127.0.0.1", port: 0)
+            // Next to the relay's port when it is free, so the README's commands keep working across restarts.
+            if configuration.port == 0 || configuration.port == 65535 {
+                _ = try await sandbox.start(host: "127.0.0.1", port: 0)
+            } else {
+                do {
+                    _ = try await sandbox.start(host: "127.0.0.1", port: configuration.port + 1)
+                } catch {
+                    _ = try await sandbox.start(host: "127.0.0.1", port: 0)
+                }
+            }
             for provider in Provider.allCases { configuration.providers[provider]!.apiURL = sandbox.baseURL(for: provider) }
             let dev = try DevCredentials.load(in: URL(fileURLWithPath: configuration.dataDirectory))
             if configuration.apiKey == nil { configuration.apiKey = dev.apiKey }

@@ -43,7 +43,7 @@ public struct IdentityRepository: Sendable {
         let keyID = store.cipher.keyID
         let accountTokens = try identity.accounts.map { try $0.accessToken.map { try store.cipher.seal($0) } }
         let logger = store.logger
-        return try await store.client.withTransaction(logger: logger) { db -> IdentityChange in
+        return try await store.transaction { db -> IdentityChange in
             let recorded = try await EventRepository.insertEvent(
                 NewEvent(
                     kind: "identity.connected", source: "webhook", idempotencyKey: "webhook:\(webhookID)",
@@ -104,7 +104,7 @@ public struct IdentityRepository: Sendable {
     /// Applies an identity-disconnected webhook: credentials erased, later pushes get 404.
     public func disconnect(_ identityToken: UUID, rawBody: JSONValue, webhookID: String) async throws -> IdentityChange {
         let logger = store.logger
-        return try await store.client.withTransaction(logger: logger) { connection -> IdentityChange in
+        return try await store.transaction { connection -> IdentityChange in
             let recorded = try await EventRepository.insertEvent(
                 NewEvent(
                     kind: "identity.disconnected", source: "webhook", idempotencyKey: "webhook:\(webhookID)",

@@ -1,0 +1,36 @@
+import Foundation
+import Testing
+
+@testable import RelayCore
+
+@Suite struct JSONValueTests {
+    @Test func keepsKeyOrderAndExactIntegers() throws {
+        let text = #"{"z":1,"a":9007199254740993,"m":[true,null,1.5,"é\n"]}"#
+        let value = try JSONValue.parse(Array(text.utf8))
+        #expect(value.objectMembers?.map(\.0) == ["z", "a", "m"])
+        #expect(value["a"] == .integer(9_007_199_254_740_993))
+        #expect(value.serialized() == #"{"z":1,"a":9007199254740993,"m":[true,null,1.5,"é\n"]}"#)
+    }
+
+    @Test func unicodeEscapesAndSurrogatePairs() throws {
+        let value = try JSONValue.parse(Array(#"["\u00e9\ud83d\ude00"]"#.utf8))
+        #expect(value == .array([.string("é😀")]))
+    }
+
+    @Test(arguments: ["", "{", #"{"a":}"#, "[1,]", #"{"a" 1}"#, "nul", "01", #""\x""#, "1 2", #"{"a":1}}"#])
+    func malformedDocumentsAre400(text: String) {
+        #expect(throws: RelayError.self) { try JSONValue.parse(Array(text.utf8)) }
+    }
+
+    @Test func deeplyNestedDocumentsAreRefused() {
+        let text = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
+        #expect(throws: RelayError.self) { try JSONValue.parse(Array(text.utf8)) }
+    }
+
+    @Test func settingAndRemovingKeepOrder() {
+        let value: JSONValue = ["a": 1, "b": 2, "c": 3]
+        #expect(value.setting("b", to: "x").serialized() == #"{"a":1,"b":"x","c":3}"#)
+        #expect(value.removing("a").serialized() == #"{"b":2,"c":3}"#)
+        #expect(value.setting("d", to: nil).serialized() == #"{"a":1,"b":2,"c":3,"d":null}"#)
+    }
+}

@@ -1,0 +1,83 @@
+import Testing
+
+@testable import RelayCore
+
+@Suite struct PushRequestParserTests {
+    func parse(_ json: String, path: String = "twitter/post") throws(RelayError) -> PublishRequest {
+        let body = try JSONValue.parse(Array(json.utf8))
+        return try PushRequestParser.parse(body, route: MatchedOperation.match(path)!)
+    }
+
+    func error(_ json: String, path: String = "twitter/post") -> RelayError? {
+        do {
+            _ = try parse(json, path: path)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func postWithMessageAndNumericAttachments() throws {
+        let request = try parse(#"{"request":{"push":{"post":{"message":"Hi","attachments":[1880000000000000001,"42"],"location":""}}}}"#)
+        #expect(request.content == .post(PostContent(message: "Hi", attachments: ["1880000000000000001", "42"])))
+    }
+
+    @Test func emptyOptionalFieldsCountAsAbsent() throws {
+        let request = try parse(#"{"request":{"push":{"post":{"message":"Hi","attachments":[],"location":null}}}}"#)
+        #expect(request.content == .post(PostContent(message: "Hi")))
+    }
+
+    @Test func postNeedsMessageOrAttachments() {
+        #expect(error(#"{"request":{"push":{"post":{"message":""}}}}"#)?.info.contains("request.push.post.message is required") == true)
+    }
+
+    @Test func wrongTypesNameTheField() {
+        let message = error(#"{"request":{"push":{"post":{"message":12}}}}"#)
+        #expect(message?.status == 400)
+        #expect(message?.info.contains("request.push.post.message") == true)
+        let attachments = error(#"{"request":{"push":{"post":{"message":"x","attachments":"123"}}}}"#)
+        #expect(attachments?.status == 400)
+        #expect(attachments?.info.contains("attachments") == true)
+    }
+
+    @Test func missingEnvelopeLevels() {
+        #expect(error(#"{"push":{}}"#)?.info.contains("request") == true)
+        #expect(error(#"{"request":{}}"#)?.info.contains("request.push") == true)
+        #expect(error(#"[1,2]"#)?.status == 400)
+    }
+
+    @Test func moreThanFourAttachmentsIsRefused() {
+        #expect(error(#"{"request":{"push":{"post":{"attachments":["1","2","3","4","5"]}}}}"#)?.info.contains("at most 4") == true)
+    }
+
+    @Test func pictureNeedsAnHTTPURL() throws {
+        let request = try parse(#"{"request":{"push":{"picture":{"url":"https://example.com/a.jpg","description":"d"}}}}"#, path: "twitter/picture")
+        guard case .picture(let picture) = request.content else { Issue.record("not a picture"); return }
+        #expect(picture.url == "https://example.com/a.jpg")
+        #expect(picture.description == "d")
+        #expect(error(#"{"request":{"push":{"picture":{"url":"ftp://example.com/a.jpg"}}}}"#, path: "twitter/picture")?.status == 400)
+        #expect(error(#"{"request":{"push":{"picture":{}}}}"#, path: "twitter/picture")?.info.contains("url") == true)
+    }
+
+    @Test func videoAcceptsVideoURLOrURLAndItsCallback() throws {
+        let request = try parse(
+            #"{"request":{"push":{"video":{"video_url":"https://example.com/v.mp4","callback_url":"https://hooks.example.com/x"}}}}"#,
+            path: "twitter/video")
+        #expect(request.content == .video(VideoContent(url: "https://example.com/v.mp4")))
+        #expect(request.callbackURL == "https://hooks.example.com/x")
+        let alias = try parse(#"{"request":{"push":{"video":{"url":"https://example.com/v.mp4"}}}}"#, path: "twitter/video")
+        #expect(alias.content == .video(VideoContent(url: "https://example.com/v.mp4")))
+    }
+
+    @Test func scheduleMustBeRFC3339() throws {
+        let request = try parse(#"{"request":{"schedule":{"at":"2030-01-02T03:04:05Z"},"push":{"post":{"message":"later"}}}}"#)
+        #expect(request.scheduledAt == RFC3339.parse("2030-01-02T03:04:05Z"))
+        #expect(error(#"{"request":{"schedule":{"at":"tomorrow"},"push":{"post":{"message":"x"}}}}"#)?.info.contains("RFC 3339") == true)
+    }
+
+    @Test func routesOfLaterProvidersAnswer404() {
+        let notYet = error(#"{"request":{"push":{"post":{"message":"x"}}}}"#, path: "linkedin/post")
+        #expect(notYet?.status == 404)
+        #expect(notYet?.info.contains("LinkedIn") == true)
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import RelayCore
+import Testing
+import TestSupport
+
+/// Every kind of bad input gets a precise 4xx in the OneAll envelope and stores nothing.
+@Suite struct BadInputTests {
+    /// Asserts the error envelope: status, flag, code, no `result`, and an info containing `fragment`.
+    func expectError(_ reply: TestReply, _ status: Int, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(reply.status == status, "\(reply.text)", sourceLocation: sourceLocation)
+        #expect(reply.flag == "error", sourceLocation: sourceLocation)
+        #expect(reply.code == Int64(status), sourceLocation: sourceLocation)
+        #expect(reply.json["response"]?["result"] == nil, sourceLocation: sourceLocation)
+        #expect(reply.info?.contains(fragment) == true, "info: \(reply.info ?? "nil")", sourceLocation: sourceLocation)
+        #expect(reply.headers.first(name: "content-type")?.hasPrefix("application/json") == true, sourceLocation: sourceLocation)
+    }
+
+    func eventCount(_ env: TestEnvironment, identity: TestIdentity) async throws -> Int {
+        let rows = try await env.store.client.query(
+            "SELECT count(*) FROM events WHERE identity_token = \(UUID(uuidString: identity.token)!) AND kind = 'publish.requested'")
+        for try await count in rows.decode(Int.self) { return count }
+        return -1
+    }
+
+    @Test func malformedJSON() async throws {
+        let env = try await TestEnvironment.shared.value
+        let identity = try await env.connectIdentity()
+        expectError(try await env.push(identity, "twitter/post", #"{"request":{"push":"#), 400, "not valid JSON")
+        expectError(try await env.push(identity, "twitter/post", ""), 400, "empty")
+        expectError(try await env.push(identity, "twitter/post", "[1,2]"), 400, "JSON object")
+        #expect(try await eventCount(env, identity: identity) == 0)
+    }
+
+    @Test func missingAndWronglyTypedFields() async throws {
+        let env = try await TestEnvironment.shared.value
+        let identity = try await env.connectIdentity()
+        expectError(try await env.push(identity, "twitter/post", #"{"request":{}}"#), 400, "request.push is required")
+        expectError(try await env.push(identity, "twitter/post", #"{"request":{"push":{"picture":{}}}}"#), 400, "request.push.post is required")
+        expectError(
+            try await env.push(identity, "twitter/post", #"{"request":{"push":{"post":{"message":""}}}}"#), 400,
+            "request.push.post.message is required")
+        expectError(
+            try await env.push(identity, "twitter/post", #"{"request":{"push":{"post":{"message":42}}}}"#), 400,
+            "request.push.post.message must be a string, got a number")
+        expectError(
+            try await env.push(identity, "twitter/post", #"{"request":{"push":{"post":{"message":"hi","attachments":"123"}}}}"#), 400,
+            "request.push.post.attachments must be an array")
+        expectError(
+            try await env.push(identity, "twitter/picture", #"{"request":{"push":{"picture":{"description":"no url"}}}}"#), 400,
+            "request.push.picture.url is required")
+        expectError(
+            try await env.push(identity, "twitter/picture", #"{"request":{"push":{"picture":{"url":"ftp://example.com/a.png"}}}}"#), 400,
+            "absolute http or https URL")
+        expectError(
+            try await env.push(identity, "twitter/video", #"{"request":{"push":{"video":{"title":"no url"}}}}"#), 400,
+            "request.push.video.video_url is required")
+        expectError(
+            try await env.push(identity, "twitter/post", #"{"request":{"schedule":{"at":"tomorrow"},"push":{"post":{"message":"x"}}}}"#),
+            400, "RFC 3339")
+        #expect(try await eventCount(env, identity: identity) == 0)
+        #expect(env.sandbox.recorder.requests(token: identity.accessToken).isEmpty)
+    }
+
+    @Test func credentials() async throws {
+        let env = try await TestEnvironment.shared.value
+        let identity = try await env.connectIdentity()
+        let path = "/push/identities/\(identity.token)/twitter/post.json"
+        let body = #"{"request":{"push":{"post":{"message":"hi"}}}}"#
+        let missing = try await env.send(.POST, path, body: body, authenticated: false)
+        expectError(missing, 401, RelayError.authenticationInfo)
+        #expect(missing.info == "Authentication credentials are missing or incorrect: http://docs.oneall.com/api/basic/authentication/")
+        let wrong = try await env.send(
+            .POST, path, body: body,
+            headers: [("Authorization", "Basic " + Data("\(env.apiKey.publicKey):not-the-key".utf8).base64EncodedString())],
+            authenticated: false)
+        expectError(wrong, 401, RelayError.authenticationInfo)
+        #expect(try await eventCount(env, identity: identity) == 0)
+    }
+
+    @Test func unknownIdentityRouteAndMethod() async throws {
+        let env = try await TestEnvironment.shared.value
+        let body = #"{"request":{"push":{"post":{"message":"hi"}}}}"#
+        expectError(
+            try await env.send(.POST, "/push/identities/\(UUID().uuidString.lowercased())/twitter/post.json", body: body), 404,
+            "Unknown identity_token")
+        expectError(try await env.send(.POST, "/push/identities/not-a-uuid/twitter/post.json", body: body), 404, "Unknown identity_token")
+        let identity = try await env.connectIdentity()
+        expectError(try await env.push(identity, "twitter/tweet", body), 404, "Unknown Push API route twitter/tweet")
+        expectError(try await env.send(.POST, "/push/identities/\(identity.token)/twitter/post.xml", body: body), 404, "routes end in .json")
+        expectError(
+            try await env.push(identity, "facebook/page/post", #"{"request":{"push":{"page":{"id":"1","message":"x"}}}}"#), 404,
+            "not available in this version")
+        expectError(try await env.send(.GET, "/push/identities/\(identity.token)/twitter/post.json"), 405, "GET is not allowed")
+        expectError(try await env.send(.GET, "/webhooks/identity-connected", authenticated: false), 405, "GET is not allowed")
+        expectError(try await env.send(.GET, "/no/such/thing", authenticated: false), 404, "No resource")
+        expectError(try await env.send(.GET, "/push/events/\(UUID().uuidString).json"), 404, "Unknown event")
+        #expect(try await eventCount(env, identity: identity) == 0)
+    }
+
+    @Test func oversizedBody() async throws {
+        let env = try await TestEnvironment.shared.value
+        let identity = try await env.connectIdentity()
+        let message = String(repeating: "a", count: (1 << 20) + 10)
+        let reply = try await env.push(identity, "twitter/post", #"{"request":{"push":{"post":{"message":"\#(message)"}}}}"#)
+        expectError(reply, 413, "larger than the limit of 1048576 bytes")
+        #expect(try await eventCount(env, identity: identity) == 0)
+    }
+
+    @Test func providerRefusalsComeBackWithTheProviderMessage() async throws {
+        let env = try await TestEnvironment.shared.value
+        let identity = try await env.connectIdentity()
+        let long = String(repeating: "é", count: 281)
+        expectError(try await env.push(identity, "twitter/post", #"{"request":{"push":{"post":{"message":"\#(long)"}}}}"#), 400, "X refused the request")
+        let body = #"{"request":{"push":{"post":{"message":"twice"}}}}"#
+        #expect(try await env.push(identity, "twitter/post", body).status == 200)
+        expectError(try await env.push(identity, "twitter/post", body), 409, "duplicate content")
+        expectError(
+            try await env.push(identity, "twitter/post", #"{"request":{"push":{"post":{"attachments":["999"]}}}}"#), 400,
+            "media IDs are invalid")
+    }
+
+    @Test func mediaThatIsNotWhatItClaims() async throws {
+        let env = try await TestEnvironment.shared.value
+        let identity = try await env.connectIdentity()
+        let mislabelled = env.sandbox.mediaURL("photo.jpg", query: "content_type=image/png")
+        expectError(
+            try await env.push(identity, "twitter/picture", #"{"request":{"push":{"picture":{"url":"\#(mislabelled)"}}}}"#), 400,
+            "claims to be image/png but its content is image/jpeg")
+        let text = env.sandbox.mediaURL("notes.txt")
+        expectError(
+            try await env.push(identity, "twitter/picture", #"{"request":{"push":{"picture":{"url":"\#(text)"}}}}"#), 400,
+            "not a recognised media file")
+        let huge = env.sandbox.mediaURL("big.png", bytes: 6_000_000)
+        expectError(
+            try await env.push(identity, "twitter/picture", #"{"request":{"push":{"picture":{"url":"\#(huge)"}}}}"#), 400,
+            "larger than the")
+        let missing = env.sandbox.mediaURL("gone.png", query: "status=404")
+        expectError(
+            try await env.push(identity, "twitter/picture", #"{"request":{"push":{"picture":{"url":"\#(missing)"}}}}"#), 400,
+            "answered HTTP 404")
+        let loop = env.sandbox.mediaURL("loop.png", query: "redirect=4")
+        expectError(
+            try await env.push(identity, "twitter/picture", #"{"request":{"push":{"picture":{"url":"\#(loop)"}}}}"#), 400,
+            "redirected more than 3 times")
+        let redirected = env.sandbox.mediaURL("ok.png", query: "redirect=3")
+        #expect(try await env.push(identity, "twitter/picture", #"{"request":{"push":{"picture":{"url":"\#(redirected)"}}}}"#).status == 200)
+        // Only the successful one reached X.
+        #expect(env.sandbox.recorder.requests(provider: "x", token: identity.accessToken).map(\.path) == ["/2/media/upload"])
+    }
+}

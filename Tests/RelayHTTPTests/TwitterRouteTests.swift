@@ -1,0 +1,173 @@
+import Foundation
+import PostgresNIO
+import ProviderSandbox
+import RelayCore
+import Testing
+import TestSupport
+
+/// The three X routes through the real server, a real PostgreSQL and the sandbox.
+@Suite struct TwitterRouteTests {
+    @Test func postPublishesATweetAndRecordsEverything() async throws {
+        let env = try await TestEnvironment.shared.value
+        let identity = try await env.connectIdentity()
+        let reply = try await env.push(identity, "twitter/post", #"{"request":{"push":{"post":{"message":"Hello World!","attachments":[],"location":""}}}}"#)
+
+        #expect(reply.status == 200)
+        #expect(reply.flag == "success")
+        #expect(reply.code == 200)
+        #expect(reply.info == "Your request has been processed successfully")
+        #expect(reply.resource == "/push/identities/\(identity.token)/twitter/post.json")
+        #expect(reply.headers.first(name: "content-length") != nil)
+        let data = try #require(reply.data)
+        #expect(data["provider"] == "twitter")
+        #expect(data["object"] == "post")
+        let postID = try #require(data["post_id"]?.stringValue)
+        #expect(data["post_location"]?.stringValue == "https://twitter.com/i/web/status/\(postID)")
+        #expect(reply.text.hasPrefix(#"{"response":{"request":{"date":"#))
+        #expect(reply.text.contains(#""result":{"data":{"provider":"twitter","object":"post","post_id""#))
+
+        let received = env.sandbox.recorder.requests(provider: "x", token: identity.accessToken)
+        #expect(received.count == 1)
+        #expect(received.first?.method == "POST")
+        #expect(received.first?.path == "/2/tweets")
+        #expect(received.first?.header("authorization") == "Bearer \(identity.accessToken)")
+        #expect(received.first?.body == ["text": "Hello World!"])
+
+        let eventID = try #require(reply.headers.first(name: "PushRelay-Event-Id"))
+        let event = try await env.send(.GET, "/push/events/\(eventID).json")
+        #expect(event.status == 200)
+        #expect(event.data?["state"] == "succeeded")
+        #expect(event.data?["path"] == "twitter/post")
+        #expect(event.data?["result"]?["post_id"]?.stringValue == postID)
+        #expect(event.data?["error"] == .null)
+        let attempts = try #require(event.data?["attempts"]?.arrayValue)
+        #expect(attempts.count == 1)
+        #expect(attempts.first?["step"] == "tweets.create")
+        #expect(attempts.first?["status"] == 201)
+        #expect(attempts.first?["outcome"] == "succeeded")
+
+        let rows = try await env.store.client.query(
+            "SELECT state, attempt_count FROM publish_jobs WHERE event_id = \(UUID(uuidString: eventID)!)")
+        for try await (state, count) in rows.decode((String, Int).self) {
+            #expect(state == "succeeded")
+            #expect(count == 1)
+        }
+    }
+
+    @Test func pictureUploadsTheMediaWithAltTextAndCanBeAttached() async throws {
+        let env = try await TestEnvironment.shared.value
+        let identity = try await env.connectIdentity()
+        let url = env.sandbox.mediaURL("logo.png", bytes: 300_000)
+        let reply = try await env.push(
+            identity, "twitter/picture", #"{"request":{"push":{"picture":{"url":"\#(url)","description":"OneAll Logo"}}}}"#)
+        #expect(reply.status == 200)
+        let data = try #require(reply.data)
+        #expect(data["object"] == "picture")
+        let pictureID = try #require(data["picture_id"]?.stringValue)
+        #expect(data["picture_location"] == nil)
+
+        let received = env.sandbox.recorder.requests(provider: "x", token: identity.accessToken)
+        #expect(received.map(\.path) == ["/2/media/upload", "/2/media/metadata"])
+        #expect(received[0].body?["media_category"] == "tweet_image")
+        #expect(received[0].body?["media"]?["bytes"] == 300_000)
+        #expect(received[0].body?["media"]?["content_type"] == "image/png")
+        #expect(received[1].body == ["id": .string(pictureID), "metadata": ["alt_text": ["text": "OneAll Logo"]]])
+
+        // OneAll's SDK sends ids as numbers; they stay exact and reach X as strings.
+        let tweet = try await env.push(
+            identity, "twitter/post", #"{"request":{"push":{"post":{"message":"With a picture","attachments":[\#(pictureID)]}}}}"#)
+        #expect(tweet.status == 200)
+        let last = env.sandbox.recorder.requests(provider: "x", token: identity.accessToken).last
+        #expect(last?.body?["media"] == ["media_ids": [.string(pictureID)]])
+    }
+
+    @Test func videoIsAsynchronousByDefaultAndStreamsInChunks() async throws {
+        let env = try await TestEnvironment.shared.value
+        let identity = try await env.connectIdentity()
+        let url = env.sandbox.mediaURL("clip.mp4", bytes: 9_000_000)
+        let reply = try await env.push(identity, "twitter/video", #"{"request":{"push":{"video":{"video_url":"\#(url)","callback_url":""}}}}"#)
+        #expect(reply.status == 202)
+        #expect(reply.flag == "queued")
+        #expect(reply.code == 202)
+        let eventID = try #require(reply.data?["event_id"]?.stringValue)
+        #expect(reply.data?["provider"] == "twitter")
+        #expect(reply.data?["object"] == "video")
+        #expect(reply.data?["status_location"]?.stringValue == "/push/events/\(eventID).json")
+
+        let event = try await env.finalEvent(eventID)
+        #expect(event["state"] == "succeeded")
+        let videoID = try #require(event["result"]?["video_id"]?.stringValue)
+        #expect(event["result"]?["event_id"]?.stringValue == eventID)
+
+        let received = env.sandbox.recorder.requests(provider: "x", token: identity.accessToken)
+        #expect(received.map(\.path) == [
+            "/2/media/upload/initialize", "/2/media/upload/\(videoID)/append", "/2/media/upload/\(videoID)/append",
+            "/2/media/upload/\(videoID)/append", "/2/media/upload/\(videoID)/finalize", "/2/media/upload",
+        ])
+        #expect(received[0].body?["media_category"] == "tweet_video")
+        #expect(received[0].body?["media_type"] == "video/mp4")
+        #expect(received[0].body?["total_bytes"] == 9_000_000)
+        #expect(received[1].body?["segment_index"] == "0")
+        #expect(received[3].body?["segment_index"] == "2")
+        #expect(received.last?.query.contains("command=STATUS") == true)
+    }
+
+    @Test func videoWithPreferWaitAnswersWithTheVideoID() async throws {
+        let env = try await TestEnvironment.shared.value
+        let identity = try await env.connectIdentity()
+        let url = env.sandbox.mediaURL("clip.mov", bytes: 100_000)
+        let reply = try await env.push(
+            identity, "twitter/video", #"{"request":{"push":{"video":{"url":"\#(url)"}}}}"#, headers: [("Prefer", "wait")])
+        #expect(reply.status == 200)
+        #expect(reply.data?["object"] == "video")
+        #expect(reply.data?["video_id"]?.stringValue?.isEmpty == false)
+    }
+
+    @Test func respondAsyncQueuesAnyRouteAndTheEventFinishes() async throws {
+        let env = try await TestEnvironment.shared.value
+        let identity = try await env.connectIdentity()
+        let reply = try await env.push(
+            identity, "twitter/post", #"{"request":{"push":{"post":{"message":"later"}}}}"#, headers: [("Prefer", "respond-async")])
+        #expect(reply.status == 202)
+        let eventID = try #require(reply.data?["event_id"]?.stringValue)
+        let event = try await env.finalEvent(eventID)
+        #expect(event["state"] == "succeeded")
+        #expect(event["result"]?["object"] == "post")
+        #expect(event["finished_at"]?.stringValue != nil)
+    }
+
+    @Test func idempotencyKeyReplaysTheFirstReplyAndPublishesOnce() async throws {
+        let env = try await TestEnvironment.shared.value
+        let identity = try await env.connectIdentity()
+        let key = UUID().uuidString
+        let body = #"{"request":{"push":{"post":{"message":"only once"}}}}"#
+        let first = try await env.push(identity, "twitter/post", body, headers: [("Idempotency-Key", key)])
+        let second = try await env.push(identity, "twitter/post", body, headers: [("Idempotency-Key", key)])
+        #expect(first.status == 200)
+        #expect(second.status == 200)
+        #expect(first.data?["post_id"] == second.data?["post_id"])
+        #expect(first.headers.first(name: "PushRelay-Event-Id") == second.headers.first(name: "PushRelay-Event-Id"))
+        #expect(env.sandbox.recorder.requests(provider: "x", token: identity.accessToken).count == 1)
+
+        let different = try await env.push(
+            identity, "twitter/post", #"{"request":{"push":{"post":{"message":"something else"}}}}"#, headers: [("Idempotency-Key", key)])
+        #expect(different.status == 422)
+        #expect(different.flag == "error")
+        #expect(env.sandbox.recorder.requests(provider: "x", token: identity.accessToken).count == 1)
+    }
+
+    @Test func scheduledRequestWaitsForItsTime() async throws {
+        let env = try await TestEnvironment.shared.value
+        let identity = try await env.connectIdentity()
+        let at = RFC3339.format(Date().addingTimeInterval(2))
+        let reply = try await env.push(
+            identity, "twitter/post", #"{"request":{"schedule":{"at":"\#(at)"},"push":{"post":{"message":"scheduled"}}}}"#)
+        #expect(reply.status == 202)
+        #expect(reply.info?.contains("scheduled") == true)
+        let eventID = try #require(reply.data?["event_id"]?.stringValue)
+        let event = try await env.finalEvent(eventID)
+        #expect(event["state"] == "succeeded")
+        let sent = try #require(env.sandbox.recorder.requests(provider: "x", token: identity.accessToken).first)
+        #expect(sent.receivedAt >= RFC3339.parse(at)!.addingTimeInterval(-0.01))
+    }
+}

@@ -1,0 +1,96 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import RelayCore
+import RelayEngine
+
+/// A reply read back by a test: status, headers, body text and the body as JSON.
+public struct TestReply: Sendable {
+    public let status: Int
+    public let headers: HTTPHeaders
+    public let text: String
+
+    public var json: JSONValue { (try? JSONValue.parse(Data(text.utf8))) ?? .null }
+    public var statusBlock: JSONValue? { json["response"]?["request"]?["status"] }
+    public var flag: String? { statusBlock?["flag"]?.stringValue }
+    public var info: String? { statusBlock?["info"]?.stringValue }
+    public var code: Int64? {
+        if case .integer(let code)? = statusBlock?["code"] { return code }
+        return nil
+    }
+    public var data: JSONValue? { json["response"]?["result"]?["data"] }
+    public var resource: String? { json["response"]?["request"]?["resource"]?.stringValue }
+}
+
+/// A connected identity of one test: its token and its own provider access token.
+public struct TestIdentity: Sendable {
+    public let token: String
+    public let accessToken: String
+
+    public init(token: String, accessToken: String) {
+        self.token = token
+        self.accessToken = accessToken
+    }
+}
+
+extension TestEnvironment {
+    /// Sends a request to the relay over a real socket.
+    public func send(
+        _ method: HTTPMethod, _ path: String, body: String? = nil, headers: [(String, String)] = [],
+        authenticated: Bool = true, base: String? = nil
+    ) async throws -> TestReply {
+        var request = HTTPClientRequest(url: (base ?? baseURL) + path)
+        request.method = method
+        if authenticated {
+            let credentials = Data("\(apiKey.publicKey):\(apiKey.privateKey)".utf8).base64EncodedString()
+            request.headers.add(name: "Authorization", value: "Basic \(credentials)")
+        }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        let response = try await http.execute(request, timeout: .seconds(60))
+        let bytes = try await response.body.collect(upTo: 16 << 20)
+        return TestReply(status: Int(response.status.code), headers: response.headers, text: String(buffer: bytes))
+    }
+
+    /// POST /push/identities/<token>/<route>.json
+    public func push(_ identity: TestIdentity, _ route: String, _ body: String, headers: [(String, String)] = []) async throws -> TestReply {
+        try await send(.POST, "/push/identities/\(identity.token)/\(route).json", body: body, headers: headers)
+    }
+
+    /// POSTs a webhook signed with the Standard Webhooks scheme (or a chosen signature/timestamp).
+    public func webhook(
+        _ name: String, body: String, id: String = "msg_\(UUID().uuidString)", timestamp: Int? = nil,
+        signature: String? = nil
+    ) async throws -> TestReply {
+        let time = timestamp ?? Int(Date().timeIntervalSince1970)
+        let signer = StandardWebhooks(secrets: [webhookSecret])
+        let signed = signature ?? signer.signature(id: id, timestamp: time, body: Data(body.utf8))
+        return try await send(
+            .POST, "/webhooks/\(name)", body: body,
+            headers: [("webhook-id", id), ("webhook-timestamp", String(time)), ("webhook-signature", signed)],
+            authenticated: false)
+    }
+
+    /// Connects a new X identity (by webhook) with a unique access token.
+    public func connectIdentity(provider: String = "twitter") async throws -> TestIdentity {
+        let token = UUID().uuidString.lowercased()
+        let accessToken = "token-\(UUID().uuidString.lowercased())"
+        let body = """
+            {"type":"identity.connected","data":{"identity_token":"\(token)","provider":"\(provider)",\
+            "provider_user_id":"\(UInt64.random(in: 1...UInt64.max))","display_name":"Test user",\
+            "credentials":{"access_token":"\(accessToken)","access_token_secret":null,"refresh_token":"refresh-\(accessToken)",\
+            "expires_at":null,"scope":"tweet.read tweet.write users.read media.write offline.access"}}}
+            """
+        let reply = try await webhook("identity-connected", body: body)
+        guard reply.status == 202 else { throw TestSetupError("identity-connected answered \(reply.status): \(reply.text)") }
+        return TestIdentity(token: token, accessToken: accessToken)
+    }
+
+    /// Reads `GET /push/events/<id>.json?wait=…`: the relay answers as soon as the event is final.
+    public func finalEvent(_ eventID: String, within seconds: Int = 30) async throws -> JSONValue {
+        let reply = try await send(.GET, "/push/events/\(eventID).json?wait=\(seconds)")
+        guard let data = reply.data else { throw TestSetupError("no event \(eventID): \(reply.text)") }
+        return data
+    }
+}
