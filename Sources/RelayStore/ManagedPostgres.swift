@@ -137,31 +137,37 @@ public struct ManagedPostgres: Sendable {
         logger.info("created a managed PostgreSQL cluster", metadata: ["directory": "\(dataDirectory.path)"])
     }
 
-    /// Runs a PostgreSQL program, as the unprivileged user when we are root.
+    /// Runs a PostgreSQL program, as the unprivileged user when we are root, and waits for it.
+    ///
+    /// Spawned with `posix_spawn`, not Foundation's `Process`: `pg_ctl start` leaves the server running,
+    /// and `Process` waits for a descriptor the server inherits, so it would wait for the server to stop.
+    /// Output goes to a file that is read back for the error message.
     func run(_ program: URL, _ arguments: [String], as user: (uid: uid_t, gid: gid_t, name: String)?, what: String) throws {
-        let process = Process()
-        if let user {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", user.name, "--", program.path] + arguments
-        } else {
-            process.executableURL = program
-            process.arguments = arguments
+        // From `/`: the unprivileged user may not be allowed into our working directory.
+        let command = ["/bin/sh", "-c", "cd / && exec \"$@\"", "sh"]
+            + (user.map { ["/usr/sbin/runuser", "-u", $0.name, "--", program.path] } ?? [program.path])
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("pushrelay-pg-\(UUID().uuidString).out").path
+        defer { unlink(outputPath) }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+
+        let argv: [UnsafeMutablePointer<CChar>?] = (command + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid = pid_t()
+        let spawned = posix_spawn(&pid, command[0], &actions, nil, argv, environ)
+        guard spawned == 0 else {
+            throw DatabaseError("could not \(what): cannot run \(command[0]) (errno \(spawned))")
         }
-        // Output goes to a file, not a pipe: `pg_ctl start` leaves the server running with our
-        // descriptors inherited, so a pipe would never reach end-of-file.
-        let outputFile = FileManager.default.temporaryDirectory.appendingPathComponent("pushrelay-pg-\(UUID().uuidString).out")
-        _ = FileManager.default.createFile(atPath: outputFile.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: outputFile) }
-        let output = try FileHandle(forWritingTo: outputFile)
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        process.currentDirectoryURL = URL(fileURLWithPath: "/")
-        try process.run()
-        process.waitUntilExit()
-        try? output.close()
-        let text = (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""
-        guard process.terminationStatus == 0 else {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let exitedCleanly = status & 0x7F == 0 && (status >> 8) & 0xFF == 0
+        guard exitedCleanly else {
+            let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
             throw DatabaseError("could not \(what): \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
     }
