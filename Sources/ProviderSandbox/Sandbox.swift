@@ -17,6 +17,7 @@ public final class ProviderSandbox: Sendable {
     public let recorder = Recorder()
     public let faults = FaultScript()
     let x = XSandbox()
+    let pinterest = PinterestSandbox()
     let logger: Logger
     private let server = Mutex<(task: Task<Void, Never>?, port: Int?)>((nil, nil))
 
@@ -37,6 +38,24 @@ public final class ProviderSandbox: Sendable {
     /// The base URL to give a provider's adapter (`PUSHRELAY_<P>_API_URL`).
     public func baseURL(for provider: Provider) -> String {
         "\(origin)/\(Self.prefixes[provider]!)"
+    }
+
+    /// Points every adapter and token refresh at this sandbox, with a sandbox OAuth client where none is configured.
+    public func configure(_ configuration: inout Configuration) {
+        for provider in Provider.allCases {
+            configuration.providers[provider]!.apiURL = baseURL(for: provider)
+            configuration.providers[provider]!.oauthURL = oauthURL(for: provider)
+            if configuration.providers[provider]!.clientID == nil {
+                configuration.providers[provider]!.clientID = "sandbox-client"
+                configuration.providers[provider]!.clientSecret = "sandbox-secret"
+            }
+        }
+    }
+
+    /// The token endpoint to give a provider's refresher (`PUSHRELAY_<P>_OAUTH_URL`).
+    public func oauthURL(for provider: Provider) -> String {
+        let path = OAuthSandbox.paths[provider]!
+        return baseURL(for: provider) + (provider == .facebook ? "/v26.0" + path : path)
     }
 
     /// A URL of a generated media file, e.g. `mediaURL("clip.mp4", bytes: 10_000_000)`.
@@ -133,8 +152,8 @@ public final class ProviderSandbox: Sendable {
             RecordedRequest(
                 provider: Self.prefixes[provider]!, method: call.method, path: call.path,
                 query: request.uri.query ?? "", headers: call.headers, bodySize: body.readableBytes,
-                body: call.recordedBody, bearerToken: call.bearerToken, receivedAt: Date()))
-        if let fault = faults.take(provider: Self.prefixes[provider]!, method: call.method, path: call.path, token: call.bearerToken) {
+                body: call.recordedBody, bearerToken: call.actingToken, receivedAt: Date()))
+        if let fault = faults.take(provider: Self.prefixes[provider]!, method: call.method, path: call.path, token: call.actingToken) {
             switch fault {
             case .respond(let status, let body, let headers):
                 return Response.json(status, body, headers: headers)
@@ -147,8 +166,10 @@ public final class ProviderSandbox: Sendable {
                 try await Task.sleep(for: duration)
             }
         }
+        if let answer = OAuthSandbox.handle(provider, call) { return answer }
         switch provider {
         case .twitter: return x.handle(call)
+        case .pinterest: return pinterest.handle(call)
         default:
             return Response.json(404, ["error": .string("\(provider.displayName) is not simulated by this sandbox version")])
         }
@@ -157,6 +178,7 @@ public final class ProviderSandbox: Sendable {
     func expiredToken(_ provider: Provider) -> Response {
         switch provider {
         case .twitter: XSandbox.expiredToken
+        case .pinterest: PinterestSandbox.expiredToken
         default: Response.json(401, ["error": "expired token"])
         }
     }

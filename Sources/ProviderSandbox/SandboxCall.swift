@@ -24,7 +24,17 @@ public struct SandboxCall: Sendable {
     public let json: JSONValue?
     /// The fields of a multipart body, when it is one.
     public let form: [String: FormField]?
+    /// The fields of an `application/x-www-form-urlencoded` body (OAuth token requests).
+    public let urlEncoded: [String: String]?
     public let bearerToken: String?
+    /// `client_id:client_secret` of an HTTP Basic header (OAuth clients).
+    public let basicCredentials: String?
+
+    /// The token a request acts with: its bearer token, or the refresh token of a token refresh.
+    /// Recordings and faults are filtered by it.
+    public var actingToken: String? {
+        bearerToken ?? urlEncoded?["refresh_token"] ?? query["fb_exchange_token"]
+    }
 
     public func header(_ name: String) -> String? {
         headers.first { $0.0.lowercased() == name.lowercased() }?.1
@@ -43,8 +53,16 @@ public struct SandboxCall: Sendable {
         if contentType.lowercased().hasPrefix("multipart/form-data") {
             form = try Self.parseMultipart(body, contentType: contentType)
             json = nil
+            urlEncoded = nil
+        } else if contentType.lowercased().hasPrefix("application/x-www-form-urlencoded") {
+            form = nil
+            json = nil
+            var components = URLComponents()
+            components.percentEncodedQuery = String(buffer: body).replacingOccurrences(of: "+", with: "%20")
+            urlEncoded = Dictionary((components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
         } else {
             form = nil
+            urlEncoded = nil
             json = body.readableBytes > 0 ? try? JSONValue.parse(body.readableBytesView) : nil
         }
         if let authorization = request.headers[.authorization], authorization.hasPrefix("Bearer ") {
@@ -53,11 +71,19 @@ public struct SandboxCall: Sendable {
         } else {
             bearerToken = nil
         }
+        if let authorization = request.headers[.authorization], authorization.hasPrefix("Basic "),
+            let decoded = Data(base64Encoded: String(authorization.dropFirst(6)))
+        {
+            basicCredentials = String(decoding: decoded, as: UTF8.self)
+        } else {
+            basicCredentials = nil
+        }
     }
 
     /// A summary of the body for the recorder: JSON as is, multipart fields (binary ones by size).
     var recordedBody: JSONValue? {
         if let json { return json }
+        if let urlEncoded { return .object(urlEncoded.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }) }
         if let form {
             return .object(
                 form.sorted { $0.key < $1.key }.map { name, field in

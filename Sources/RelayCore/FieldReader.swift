@@ -83,6 +83,27 @@ public struct FieldReader: Sendable {
         return try Self.checkURL(text.trimmingCharacters(in: .whitespaces), field: field(key))
     }
 
+    /// A string of at most `limit` characters (the provider's own limit, checked before it is called).
+    public func string(_ key: String, maxLength limit: Int) throws(RelayError) -> String? {
+        guard let text = try string(key) else { return nil }
+        guard text.count <= limit else {
+            throw .badRequest("\(field(key)) is \(text.count) characters long; the limit is \(limit)")
+        }
+        return text
+    }
+
+    /// The first of several alias fields that is present (`description`, else `note`), as a string.
+    public func string(anyOf keys: [String], maxLength limit: Int) throws(RelayError) -> String? {
+        for key in keys { if let text = try string(key, maxLength: limit) { return text } }
+        return nil
+    }
+
+    /// The first of several alias fields that is present, as an absolute http(s) URL.
+    public func url(anyOf keys: [String]) throws(RelayError) -> String? {
+        for key in keys { if let url = try url(key) { return url } }
+        return nil
+    }
+
     public func requiredURL(_ key: String) throws(RelayError) -> String {
         guard let url = try url(key) else { throw .badRequest("\(field(key)) is required") }
         return url

@@ -17,6 +17,7 @@ public final class PublishWorker: Service, Sendable {
     let adapters: [Provider: any ProviderAdapter]
     let http: HTTPClient
     let media: MediaFetcher
+    let refresher: TokenRefresher
     let broker: OutcomeBroker
     let policy: RetryPolicy
     let concurrency: Int
@@ -36,6 +37,7 @@ public final class PublishWorker: Service, Sendable {
         self.adapters = adapters
         self.http = http
         self.media = media
+        self.refresher = TokenRefresher(configuration: configuration)
         self.broker = broker
         self.policy = RetryPolicy(maxAttempts: configuration.publishMaxAttempts)
         self.concurrency = configuration.workers
@@ -98,10 +100,7 @@ public final class PublishWorker: Service, Sendable {
             let session = ProviderSession(http: http, media: media, logger: logger) { progress, attempts in
                 try await store.jobs.saveProgress(eventID, owner: owner, tryNumber: job.tryNumber, progress: progress, attempts: attempts)
             }
-            let work = PublishJob(
-                eventID: job.eventID, route: job.route, content: job.content, credentials: job.credentials!,
-                progress: job.progress)
-            outcome = await adapter.publish(work, session: session)
+            outcome = await publishRefreshingOnce(job, credentials: job.credentials!, adapter: adapter, session: session, logger: logger)
             attempts = session.takeAttempts()
         } else {
             outcome = .failed(.notFound("\(provider.displayName) publishing is not available in this version of PushRelay"))
@@ -117,6 +116,44 @@ public final class PublishWorker: Service, Sendable {
         let transition = policy.transition(after: outcome, tryNumber: job.tryNumber, now: Date(), jitter: Double.random(in: 0...1))
         await record(job, transition: transition, attempts: attempts, logger: logger)
         broker.finished(job.eventID)
+    }
+
+    /// Publishes with the identity's token, refreshing it once when it is known to have expired or the
+    /// provider rejects it (DESIGN §5); the refreshed tokens are stored before they are used.
+    func publishRefreshingOnce(
+        _ job: ClaimedJob, credentials: Credentials, adapter: any ProviderAdapter, session: ProviderSession, logger: Logger
+    ) async -> PublishOutcome {
+        let provider = job.route.operation.provider
+        func publish(_ credentials: Credentials) async -> PublishOutcome {
+            await adapter.publish(
+                PublishJob(eventID: job.eventID, route: job.route, content: job.content, credentials: credentials, progress: job.progress),
+                session: session)
+        }
+        func refresh() async throws(PublishStop) -> Credentials {
+            let refreshed = try await refresher.refresh(provider, credentials, session: session)
+            do {
+                try await store.identities.storeRefreshedCredentials(job.identityToken, refreshed.credentials, expiresAt: refreshed.expiresAt)
+            } catch {
+                // The provider may have spent the old refresh token: without the new one stored, do not go on.
+                throw PublishStop(.retry(RelayError(status: 503, info: "could not store the refreshed token: \(error)"), notBefore: nil, rateLimited: false))
+            }
+            logger.info("refreshed the access token", metadata: ["identity_token": "\(job.identityToken.uuidString.lowercased())"])
+            return refreshed.credentials
+        }
+        let obstacle = refresher.obstacle(provider, credentials)
+        do {
+            if obstacle == nil, let expiry = job.tokenExpiresAt, expiry <= Date().addingTimeInterval(60) {
+                return await publish(try await refresh())
+            }
+            let outcome = await publish(credentials)
+            guard case .tokenRejected(let rejection) = outcome else { return outcome }
+            if let obstacle {
+                return .tokenRejected(RelayError(status: rejection.status, info: "\(rejection.info); the token cannot be refreshed: \(obstacle)"))
+            }
+            return await publish(try await refresh())
+        } catch {
+            return error.outcome
+        }
     }
 
     /// Writes the end of a try, retrying while the database is unreachable: an outcome the provider

@@ -57,7 +57,8 @@ public enum RelayServer {
             let broker = OutcomeBroker()
             let media = MediaFetcher(http: http, policy: AddressPolicy(allowPrivate: configuration.mediaAllowPrivate))
             let adapters: [Provider: any ProviderAdapter] = [
-                .twitter: TwitterAdapter(baseURL: configuration.providers[.twitter]!.apiURL)
+                .twitter: TwitterAdapter(baseURL: configuration.providers[.twitter]!.apiURL),
+                .pinterest: PinterestAdapter(baseURL: configuration.providers[.pinterest]!.apiURL),
             ]
             var services: [any Service] = [ListenerService(listener: NotificationListener(settings: database, logger: logger), broker: broker)]
             if configuration.role.runsWorkers {

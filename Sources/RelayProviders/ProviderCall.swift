@@ -28,10 +28,13 @@ public struct ProviderStep: Sendable {
     public let name: String
     /// True for the call that makes the post public: a lost answer then makes the job `indeterminate`.
     public let publishes: Bool
+    /// False for answers that carry secrets (an OAuth token response): a success is then recorded without its body.
+    public let recordsAnswer: Bool
 
-    public init(_ name: String, publishes: Bool = false) {
+    public init(_ name: String, publishes: Bool = false, recordsAnswer: Bool = true) {
         self.name = name
         self.publishes = publishes
+        self.recordsAnswer = recordsAnswer
     }
 }
 
@@ -56,7 +59,8 @@ extension ProviderSession {
                 ProviderAttempt(
                     step: step.name, method: request.method.rawValue, url: url, requestSummary: summary,
                     httpStatus: answer.status, outcome: verdict.attemptOutcome,
-                    responseExcerpt: Self.excerpt(answer.body), startedAt: started,
+                    responseExcerpt: step.recordsAnswer || verdict.kind != .success ? Self.excerpt(answer.body) : "(not recorded: it holds credentials)",
+                    startedAt: started,
                     durationMilliseconds: Self.milliseconds(since: clock)))
             logger.debug(
                 "provider call", metadata: ["step": "\(step.name)", "status": "\(answer.status)", "url": "\(url)"])

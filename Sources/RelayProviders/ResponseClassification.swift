@@ -56,6 +56,26 @@ public struct ResponseClassification: Sendable, Hashable {
         }
     }
 
+    /// What most providers' statuses mean alike: 2xx success, 401 token rejected, 429 rate limited (until
+    /// `rateLimitReset`, else `Retry-After`), 408/5xx retryable. Nil for the rest, which each provider reads its own way.
+    public static func common(
+        status: Int, message: String, headers: [(String, String)], rateLimitReset: Date? = nil, now: Date
+    ) -> ResponseClassification? {
+        switch status {
+        case 200..<300:
+            return ResponseClassification(kind: .success, message: "OK", replyStatus: status)
+        case 401:
+            return ResponseClassification(kind: .tokenRejected, message: message, replyStatus: 403)
+        case 429:
+            return ResponseClassification(
+                kind: .rateLimited, message: message, retryAt: rateLimitReset ?? retryAfter(headers, now: now), replyStatus: 429)
+        case 408, 500..<600:
+            return ResponseClassification(kind: .retryable, message: message, retryAt: retryAfter(headers, now: now), replyStatus: 502)
+        default:
+            return nil
+        }
+    }
+
     /// `Retry-After` in seconds or as an HTTP date.
     public static func retryAfter(_ headers: [(String, String)], now: Date) -> Date? {
         guard let value = headers.first(where: { $0.0.lowercased() == "retry-after" })?.1.trimmingCharacters(in: .whitespaces)

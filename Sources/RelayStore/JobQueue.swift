@@ -16,6 +16,8 @@ public struct ClaimedJob: Sendable {
     public let identityState: String
     /// Nil when the identity was disconnected after the request was accepted.
     public let credentials: Credentials?
+    /// When the access token expires, if the provider said.
+    public let tokenExpiresAt: Date?
 }
 
 /// What becomes of a job when a try ends.
@@ -57,7 +59,7 @@ public struct JobQueue: Sendable {
             FROM c, identities i, events e
             WHERE j.event_id = c.event_id AND i.identity_token = j.identity_token AND e.id = j.event_id
             RETURNING j.event_id, e.path, j.operation, j.request::text, j.callback_url, j.attempt_count, j.progress::text,
-                      j.identity_token, i.state, i.credentials, i.credentials_key_id
+                      j.identity_token, i.state, i.credentials, i.credentials_key_id, i.token_expires_at
             """, logger: store.logger)
         var jobs: [ClaimedJob] = []
         for try await row in rows {
@@ -81,7 +83,8 @@ public struct JobQueue: Sendable {
                     progress: JSONValue.parse(text: try r["progress"].decode(String.self)) ?? [:],
                     identityToken: try r["identity_token"].decode(UUID.self),
                     identityState: try r["state"].decode(String.self),
-                    credentials: credentials))
+                    credentials: credentials,
+                    tokenExpiresAt: try r["token_expires_at"].decode(Date?.self)))
         }
         return jobs
     }

@@ -65,14 +65,14 @@ struct Serve: AsyncParsableCommand {
                     _ = try await sandbox.start(host: "127.0.0.1", port: 0)
                 }
             }
-            for provider in Provider.allCases { configuration.providers[provider]!.apiURL = sandbox.baseURL(for: provider) }
+            sandbox.configure(&configuration)
             let dev = try DevCredentials.load(in: URL(fileURLWithPath: configuration.dataDirectory))
             if configuration.apiKey == nil { configuration.apiKey = dev.apiKey }
             if configuration.webhookSecrets.isEmpty {
                 configuration.webhookSecrets = [dev.webhookSecret]
                 printed.append("webhook secret:  \(dev.webhookSecret)   (PUSHRELAY_WEBHOOK_SECRET)")
             }
-            printed.insert("sandbox:         \(sandbox.origin)  (X at \(sandbox.baseURL(for: .twitter)), media at \(sandbox.origin)/media/)", at: 0)
+            printed.insert("sandbox:         \(sandbox.origin)  (providers under /x, /pinterest, …; media at /media/)", at: 0)
             sandboxServer = sandbox
         }
         defer { sandboxServer?.stop() }

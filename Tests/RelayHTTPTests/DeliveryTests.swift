@@ -38,21 +38,6 @@ import TestSupport
         #expect(env.sandbox.recorder.requests(token: identity.accessToken).count == 1)
     }
 
-    @Test func rejectedTokenMarksTheIdentityAndLaterPushesFailFast() async throws {
-        let env = try await TestEnvironment.shared.value
-        let identity = try await env.connectIdentity()
-        env.sandbox.faults.add(SandboxFault(provider: "x", token: identity.accessToken, action: .expiredToken))
-        let reply = try await env.push(identity, "twitter/post", #"{"request":{"push":{"post":{"message":"expired"}}}}"#)
-        #expect(reply.status == 403)
-        #expect(reply.info?.contains("X refused the request") == true)
-        let shown = try await env.send(.GET, "/identities/\(identity.token).json")
-        #expect(shown.data?["state"] == "needs_reconnect")
-        let next = try await env.push(identity, "twitter/post", #"{"request":{"push":{"post":{"message":"again"}}}}"#)
-        #expect(next.status == 403)
-        #expect(next.info?.contains("must be reconnected") == true)
-        #expect(env.sandbox.recorder.requests(token: identity.accessToken).count == 1)
-    }
-
     @Test func rateLimitWaitsForTheProvidersResetThenPublishes() async throws {
         let env = try await TestEnvironment.shared.value
         let identity = try await env.connectIdentity()

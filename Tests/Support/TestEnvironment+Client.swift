@@ -27,10 +27,14 @@ public struct TestReply: Sendable {
 public struct TestIdentity: Sendable {
     public let token: String
     public let accessToken: String
+    public let provider: String
+    public let providerUserID: String
 
-    public init(token: String, accessToken: String) {
+    public init(token: String, accessToken: String, provider: String = "twitter", providerUserID: String = "1") {
         self.token = token
         self.accessToken = accessToken
+        self.provider = provider
+        self.providerUserID = providerUserID
     }
 }
 
@@ -72,19 +76,38 @@ extension TestEnvironment {
             authenticated: false)
     }
 
-    /// Connects a new X identity (by webhook) with a unique access token.
-    public func connectIdentity(provider: String = "twitter") async throws -> TestIdentity {
-        let token = UUID().uuidString.lowercased()
+    /// Connects a new identity (by webhook) with a unique access token and, unless told otherwise,
+    /// the refresh token `refresh-<access token>`.
+    public func connectIdentity(
+        provider: String = "twitter", expiresAt: String? = nil, withRefreshToken: Bool = true, accounts: String = "[]"
+    ) async throws -> TestIdentity {
         let accessToken = "token-\(UUID().uuidString.lowercased())"
+        let identity = TestIdentity(
+            token: UUID().uuidString.lowercased(), accessToken: accessToken, provider: provider,
+            providerUserID: String(UInt64.random(in: 1...UInt64.max)))
+        return try await connect(
+            identity, accessToken: accessToken, refreshToken: withRefreshToken ? "refresh-\(accessToken)" : nil, expiresAt: expiresAt,
+            accounts: accounts)
+    }
+
+    /// Sends identity-connected again for the same account (a user reconnecting), with a new access token.
+    public func reconnect(_ identity: TestIdentity) async throws -> TestIdentity {
+        let accessToken = "token-\(UUID().uuidString.lowercased())"
+        return try await connect(identity, accessToken: accessToken, refreshToken: "refresh-\(accessToken)", expiresAt: nil, accounts: "[]")
+    }
+
+    func connect(_ identity: TestIdentity, accessToken: String, refreshToken: String?, expiresAt: String?, accounts: String) async throws -> TestIdentity {
+        func quoted(_ text: String?) -> String { text.map { "\"\($0)\"" } ?? "null" }
         let body = """
-            {"type":"identity.connected","data":{"identity_token":"\(token)","provider":"\(provider)",\
-            "provider_user_id":"\(UInt64.random(in: 1...UInt64.max))","display_name":"Test user",\
-            "credentials":{"access_token":"\(accessToken)","access_token_secret":null,"refresh_token":"refresh-\(accessToken)",\
-            "expires_at":null,"scope":"tweet.read tweet.write users.read media.write offline.access"}}}
+            {"type":"identity.connected","data":{"identity_token":"\(identity.token)","provider":"\(identity.provider)",\
+            "provider_user_id":"\(identity.providerUserID)","display_name":"Test user",\
+            "credentials":{"access_token":"\(accessToken)","access_token_secret":null,"refresh_token":\(quoted(refreshToken)),\
+            "expires_at":\(quoted(expiresAt)),"scope":"tweet.read tweet.write users.read media.write offline.access"},\
+            "accounts":\(accounts)}}
             """
         let reply = try await webhook("identity-connected", body: body)
         guard reply.status == 202 else { throw TestSetupError("identity-connected answered \(reply.status): \(reply.text)") }
-        return TestIdentity(token: token, accessToken: accessToken)
+        return TestIdentity(token: identity.token, accessToken: accessToken, provider: identity.provider, providerUserID: identity.providerUserID)
     }
 
     /// Reads `GET /push/events/<id>.json?wait=…`: the relay answers as soon as the event is final.

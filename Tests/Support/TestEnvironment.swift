@@ -57,7 +57,7 @@ public final class TestEnvironment: Sendable {
         configuration.apiKey = apiKey
         let webhookSecret = "whsec_" + Data((0..<24).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         configuration.webhookSecrets = [webhookSecret]
-        for provider in Provider.allCases { configuration.providers[provider]!.apiURL = sandbox.baseURL(for: provider) }
+        sandbox.configure(&configuration)
         let cipher = try CredentialCipher(base64Key: CredentialCipher.generateKey())
 
         let (stream, continuation) = AsyncStream<RelayServer.Ready>.makeStream()
@@ -98,7 +98,7 @@ public final class TestEnvironment: Sendable {
         configuration.mediaAllowPrivate = true
         configuration.pollInterval = .milliseconds(500)
         configuration.webhookSecrets = [webhookSecret]
-        for provider in Provider.allCases { configuration.providers[provider]!.apiURL = sandbox.baseURL(for: provider) }
+        sandbox.configure(&configuration)
         adjust(&configuration)
         let (stream, continuation) = AsyncStream<RelayServer.Ready>.makeStream()
         let finalConfiguration = configuration

@@ -27,6 +27,8 @@ public enum PublishContent: Sendable, Hashable {
     case post(PostContent)
     case picture(PictureContent)
     case video(VideoContent)
+    case pin(PinContent)
+    case board(BoardContent)
 
     /// The stored form (`publish_jobs.request`): the object's own fields, snake_case.
     public func encodedJSON() -> String {
@@ -37,6 +39,8 @@ public enum PublishContent: Sendable, Hashable {
         case .post(let content): data = try? encoder.encode(content)
         case .picture(let content): data = try? encoder.encode(content)
         case .video(let content): data = try? encoder.encode(content)
+        case .pin(let content): data = try? encoder.encode(content)
+        case .board(let content): data = try? encoder.encode(content)
         }
         return data.flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
     }
@@ -49,6 +53,8 @@ public enum PublishContent: Sendable, Hashable {
         case "post": return .post(try decoder.decode(PostContent.self, from: data))
         case "picture": return .picture(try decoder.decode(PictureContent.self, from: data))
         case "video": return .video(try decoder.decode(VideoContent.self, from: data))
+        case "pin": return .pin(try decoder.decode(PinContent.self, from: data))
+        case "board": return .board(try decoder.decode(BoardContent.self, from: data))
         default:
             throw RelayError.internalError("no stored form for \(operation.rawValue)")
         }

@@ -12,34 +12,40 @@ public enum PushRequestParser {
         let root = FieldReader(body, path: "")
         let requestObject = try root.requiredObject("request")
         let push = try requestObject.requiredObject("push")
-        let object = route.operation.object
 
-        let content: PublishContent
         var callbackURL = try requestObject.url("callback_url")
-        switch route.operation {
-        case .twitterPost:
-            let post = try push.requiredObject(object)
-            content = .post(try twitterPost(post))
-        case .twitterPicture:
-            let picture = try push.requiredObject(object)
-            content = .picture(
-                PictureContent(
-                    url: try picture.requiredURL("url"),
-                    description: try picture.string("description"),
-                    createPost: false))
-        case .twitterVideo:
-            let video = try push.requiredObject(object)
-            content = .video(VideoContent(url: try videoURL(video)))
-            callbackURL = try video.url("callback_url") ?? callbackURL
-        default:
-            throw .notFound(
-                "\(route.operation.provider.displayName) publishing (\(route.path)) is not available in this version of PushRelay"
-            )
+        let content: PublishContent
+        switch route.operation.provider {
+        case .twitter: content = try twitter(push, route: route, callbackURL: &callbackURL)
+        case .facebook: content = try facebook(push, route: route, callbackURL: &callbackURL)
+        case .pinterest: content = try pinterest(push, route: route)
+        case .linkedin, .youtube: throw notAvailable(route)
         }
 
         return PublishRequest(
             route: route, content: content, callbackURL: callbackURL,
             scheduledAt: try scheduledAt(requestObject))
+    }
+
+    /// The 404 of routes whose provider adapter is not part of this version.
+    static func notAvailable(_ route: MatchedOperation) -> RelayError {
+        .notFound("\(route.operation.provider.displayName) publishing (\(route.path)) is not available in this version of PushRelay")
+    }
+
+    static func twitter(
+        _ push: FieldReader, route: MatchedOperation, callbackURL: inout String?
+    ) throws(RelayError) -> PublishContent {
+        let object = try push.requiredObject(route.operation.object)
+        switch route.operation {
+        case .twitterPost:
+            return .post(try twitterPost(object))
+        case .twitterPicture:
+            return .picture(
+                PictureContent(url: try object.requiredURL("url"), description: try object.string("description"), createPost: false))
+        default:
+            callbackURL = try object.url("callback_url") ?? callbackURL
+            return .video(VideoContent(url: try videoURL(object)))
+        }
     }
 
     static func twitterPost(_ post: FieldReader) throws(RelayError) -> PostContent {

@@ -183,12 +183,7 @@ public struct TwitterAdapter: ProviderAdapter {
     }
 
     func jsonRequest(_ path: String, body: JSONValue, token: String) -> HTTPClientRequest {
-        var request = HTTPClientRequest(url: baseURL + path)
-        request.method = .POST
-        request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(string: body.serialized()))
-        return request
+        .jsonPost(baseURL + path, body: body, bearer: token)
     }
 
     func encode(_ form: MultipartBody) throws(PublishStop) -> ByteBuffer {
@@ -204,14 +199,6 @@ public struct TwitterAdapter: ProviderAdapter {
     }
 
     func unexpected(_ response: ProviderResponse, _ step: String) -> PublishStop {
-        PublishStop(.failed(RelayError(status: 502, info: "X answered \(step) with HTTP \(response.status) but no id")))
-    }
-}
-
-extension Error {
-    /// The outcome of a try that ended on this error.
-    var outcome: PublishOutcome {
-        if let stop = self as? PublishStop { return stop.outcome }
-        return .failed(.internalError("unexpected adapter error: \(self)"))
+        .unexpected(provider, response, step)
     }
 }

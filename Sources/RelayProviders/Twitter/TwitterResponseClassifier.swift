@@ -8,18 +8,12 @@ import RelayCore
 public enum TwitterResponseClassifier {
     public static func classify(status: Int, headers: [(String, String)], body: Data, now: Date) -> ResponseClassification {
         let message = Self.message(body) ?? "HTTP \(status)"
+        if let common = ResponseClassification.common(
+            status: status, message: message, headers: headers, rateLimitReset: status == 429 ? resetTime(headers, now: now) : nil, now: now)
+        {
+            return common
+        }
         switch status {
-        case 200..<300:
-            return ResponseClassification(kind: .success, message: "OK", replyStatus: status)
-        case 401:
-            return ResponseClassification(kind: .tokenRejected, message: message, replyStatus: 403)
-        case 429:
-            return ResponseClassification(
-                kind: .rateLimited, message: message, retryAt: resetTime(headers, now: now), replyStatus: 429)
-        case 408, 500..<600:
-            return ResponseClassification(
-                kind: .retryable, message: message, retryAt: ResponseClassification.retryAfter(headers, now: now),
-                replyStatus: 502)
         case 403 where message.lowercased().contains("duplicate"):
             return ResponseClassification(kind: .permanent, message: message, replyStatus: 409)
         case 403 where message.lowercased().contains("too long"):

@@ -184,6 +184,18 @@ public struct IdentityRepository: Sendable {
         return record
     }
 
+    /// Keeps the tokens a refresh returned (encrypted), so the next call uses them.
+    public func storeRefreshedCredentials(_ identityToken: UUID, _ credentials: Credentials, expiresAt: Date?) async throws {
+        let sealed = try store.cipher.seal(try JSONEncoder().encode(credentials))
+        try await store.client.query(
+            """
+            UPDATE identities SET credentials = \(sealed), credentials_key_id = \(store.cipher.keyID),
+                token_expires_at = \(expiresAt), updated_at = now()
+            WHERE identity_token = \(identityToken) AND state = 'connected'
+            """, logger: store.logger
+        ).drain()
+    }
+
     /// The provider refused the token and it could not be refreshed.
     public func markNeedsReconnect(_ identityToken: UUID) async throws {
         try await store.client.query(

@@ -1,0 +1,117 @@
+import Foundation
+import PostgresNIO
+import RelayStore
+import Testing
+import TestSupport
+
+/// The `pushrelay` executable as a user runs it: its exit status, what it prints, what it stores.
+@Suite struct CommandLineTests {
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// The built `pushrelay`, next to this test bundle in the build directory.
+    static var executable: URL {
+        var directory = Bundle.main.bundleURL
+        while directory.path != "/" && !FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("pushrelay").path) {
+            directory.deleteLastPathComponent()
+        }
+        return directory.appendingPathComponent("pushrelay")
+    }
+
+    func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Run {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PUSHRELAY_") && $0.key != "DATABASE_URL" }
+        env.merge(environment) { $1 }
+        process.environment = env
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pushrelay-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        process.currentDirectoryURL = directory
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+        return Run(
+            status: status,
+            stdout: String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
+            stderr: String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+    }
+
+    @Test func helpNamesTheCommands() async throws {
+        let help = try await run(["--help"])
+        #expect(help.status == 0)
+        for word in ["serve", "migrate", "keys", "pushrelay serve --sandbox"] {
+            #expect(help.stdout.contains(word), "\(word) missing from --help")
+        }
+        let serveHelp = try await run(["serve", "--help"])
+        #expect(serveHelp.stdout.contains("PUSHRELAY_PORT"))
+        #expect(serveHelp.stdout.contains("--sandbox"))
+    }
+
+    @Test(arguments: [
+        ("PUSHRELAY_PORT", "eighty"), ("PUSHRELAY_SYNC_TIMEOUT", "soon"), ("PUSHRELAY_WEBHOOK_SECRET", "hunter2"),
+    ])
+    func badConfigurationStopsServeWithOneLine(variable: String, value: String) async throws {
+        let result = try await run(["serve"], environment: [variable: value])
+        #expect(result.status == 2)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(result.stderr)")
+        #expect(lines.first?.hasPrefix("pushrelay: invalid \(variable)=") == true)
+        #expect(!result.stderr.contains("hunter2"))
+    }
+
+    @Test func externalDatabaseNeedsAnEncryptionKey() async throws {
+        let result = try await run(["migrate"], environment: ["DATABASE_URL": "postgres://u:p@127.0.0.1:1/db"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("PUSHRELAY_ENCRYPTION_KEY"))
+    }
+
+    @Test func migrateThenKeysCreateStoresOnlyTheHash() async throws {
+        let settings = try await TestDatabase.create(logger: TestEnvironment.makeLogger())
+        let environment = ["DATABASE_URL": settings.url, "PUSHRELAY_ENCRYPTION_KEY": CredentialCipher.generateKey()]
+        let migrate = try await run(["migrate"], environment: environment)
+        #expect(migrate.status == 0, "\(migrate.stderr)")
+        #expect(migrate.stdout.contains("Applied migrations: 1"))
+        #expect(try await run(["migrate"], environment: environment).stdout.contains("up to date"))
+
+        let created = try await run(["keys", "create", "--description", "cli test"], environment: environment)
+        #expect(created.status == 0, "\(created.stderr)")
+        func value(_ label: String) -> String? {
+            created.stdout.split(separator: "\n").first { $0.hasPrefix(label) }
+                .map { $0.dropFirst(label.count).trimmingCharacters(in: .whitespaces) }
+        }
+        let publicKey = try #require(value("public key:"))
+        let privateKey = try #require(value("private key:"))
+        let secret = try #require(value("callback secret:"))
+        #expect(secret.hasPrefix("whsec_"))
+
+        let connection = try await PostgresConnection.connect(
+            configuration: settings.connectionConfiguration(), id: 1, logger: TestEnvironment.makeLogger())
+        defer { Task { try? await connection.close() } }
+        let rows = try await connection.query(
+            """
+            SELECT description, private_key_sha256 = sha256(convert_to(\(privateKey), 'UTF8')),
+                   position(convert_to(\(privateKey), 'UTF8') in private_key_sha256) = 0,
+                   position(convert_to(\(secret), 'UTF8') in callback_secret) = 0
+            FROM api_keys WHERE public_key = \(publicKey)
+            """, logger: TestEnvironment.makeLogger())
+        var found = false
+        for try await (description, hashMatches, keyAbsent, secretAbsent) in rows.decode((String, Bool, Bool, Bool).self) {
+            found = true
+            #expect(description == "cli test")
+            #expect(hashMatches)
+            #expect(keyAbsent)
+            #expect(secretAbsent)
+        }
+        #expect(found)
+    }
+}
