@@ -133,7 +133,7 @@ let package = Package(
         .testTarget(
             name: "RelayHTTPTests",
             dependencies: [
-                "TestSupport", "RelayCore", "RelayStore", "ProviderSandbox",
+                "TestSupport", "RelayCore", "RelayStore", "RelayProviders", "ProviderSandbox",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],

@@ -18,6 +18,7 @@ public final class ProviderSandbox: Sendable {
     public let faults = FaultScript()
     let x = XSandbox()
     let pinterest = PinterestSandbox()
+    let linkedin = LinkedInSandbox()
     let logger: Logger
     private let server = Mutex<(task: Task<Void, Never>?, port: Int?)>((nil, nil))
 
@@ -170,6 +171,7 @@ public final class ProviderSandbox: Sendable {
         switch provider {
         case .twitter: return x.handle(call)
         case .pinterest: return pinterest.handle(call)
+        case .linkedin: return linkedin.handle(call)
         default:
             return Response.json(404, ["error": .string("\(provider.displayName) is not simulated by this sandbox version")])
         }
@@ -179,6 +181,7 @@ public final class ProviderSandbox: Sendable {
         switch provider {
         case .twitter: XSandbox.expiredToken
         case .pinterest: PinterestSandbox.expiredToken
+        case .linkedin: LinkedInSandbox.expiredToken
         default: Response.json(401, ["error": "expired token"])
         }
     }

@@ -27,6 +27,8 @@ public struct SandboxCall: Sendable {
     /// The fields of an `application/x-www-form-urlencoded` body (OAuth token requests).
     public let urlEncoded: [String: String]?
     public let bearerToken: String?
+    /// `host:port` the client addressed (HTTP/1.1 `Host`), to build URLs that point back at the sandbox.
+    public let authority: String?
     /// `client_id:client_secret` of an HTTP Basic header (OAuth clients).
     public let basicCredentials: String?
 
@@ -42,6 +44,7 @@ public struct SandboxCall: Sendable {
 
     init(request: Request, body: ByteBuffer, pathPrefix: String) throws {
         method = request.method.rawValue
+        authority = request.head.authority
         let fullPath = request.uri.path
         path = String(fullPath.dropFirst(pathPrefix.count))
         var query: [String: String] = [:]

@@ -23,3 +23,21 @@ public struct Credentials: Sendable, Codable, Hashable, CustomStringConvertible 
 
     public var description: String { "Credentials(<redacted>)" }
 }
+
+/// A page, organization, channel or board of an identity, as an adapter needs it: with its own token
+/// (a Facebook page token) when the provider gave one.
+public struct PublishAccount: Sendable, Hashable, CustomStringConvertible {
+    public var kind: String
+    public var id: String
+    public var name: String
+    public var accessToken: String?
+
+    public init(kind: String, id: String, name: String, accessToken: String?) {
+        self.kind = kind
+        self.id = id
+        self.name = name
+        self.accessToken = accessToken
+    }
+
+    public var description: String { "PublishAccount(\(kind) \(id), token: \(accessToken == nil ? "none" : "<redacted>"))" }
+}

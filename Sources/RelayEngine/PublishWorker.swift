@@ -126,7 +126,9 @@ public final class PublishWorker: Service, Sendable {
         let provider = job.route.operation.provider
         func publish(_ credentials: Credentials) async -> PublishOutcome {
             await adapter.publish(
-                PublishJob(eventID: job.eventID, route: job.route, content: job.content, credentials: credentials, progress: job.progress),
+                PublishJob(
+                    eventID: job.eventID, route: job.route, content: job.content, credentials: credentials, progress: job.progress,
+                    providerUserID: job.providerUserID, accounts: job.accounts),
                 session: session)
         }
         func refresh() async throws(PublishStop) -> Credentials {

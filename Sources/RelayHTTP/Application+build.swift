@@ -59,6 +59,7 @@ public enum RelayServer {
             let adapters: [Provider: any ProviderAdapter] = [
                 .twitter: TwitterAdapter(baseURL: configuration.providers[.twitter]!.apiURL),
                 .pinterest: PinterestAdapter(baseURL: configuration.providers[.pinterest]!.apiURL),
+                .linkedin: LinkedInAdapter(baseURL: configuration.providers[.linkedin]!.apiURL, version: configuration.linkedinVersion),
             ]
             var services: [any Service] = [ListenerService(listener: NotificationListener(settings: database, logger: logger), broker: broker)]
             if configuration.role.runsWorkers {

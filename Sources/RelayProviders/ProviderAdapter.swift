@@ -11,13 +11,22 @@ public struct PublishJob: Sendable {
     public let credentials: Credentials
     /// Intermediate ids an earlier try saved (`ProviderSession.checkpoint`), to resume instead of starting over.
     public let progress: JSONValue
+    /// The user's id at the provider (LinkedIn builds the author URN from it).
+    public let providerUserID: String
+    /// The identity's pages, organizations, channels and boards, with their tokens.
+    public let accounts: [PublishAccount]
 
-    public init(eventID: UUID, route: MatchedOperation, content: PublishContent, credentials: Credentials, progress: JSONValue) {
+    public init(
+        eventID: UUID, route: MatchedOperation, content: PublishContent, credentials: Credentials, progress: JSONValue,
+        providerUserID: String = "", accounts: [PublishAccount] = []
+    ) {
         self.eventID = eventID
         self.route = route
         self.content = content
         self.credentials = credentials
         self.progress = progress
+        self.providerUserID = providerUserID
+        self.accounts = accounts
     }
 }
 

@@ -18,6 +18,10 @@ public struct ClaimedJob: Sendable {
     public let credentials: Credentials?
     /// When the access token expires, if the provider said.
     public let tokenExpiresAt: Date?
+    /// The user's id at the provider (a LinkedIn member id, say).
+    public let providerUserID: String
+    /// Pages, organizations, channels and boards, with their own tokens decrypted.
+    public let accounts: [PublishAccount]
 }
 
 /// What becomes of a job when a try ends.
@@ -59,7 +63,11 @@ public struct JobQueue: Sendable {
             FROM c, identities i, events e
             WHERE j.event_id = c.event_id AND i.identity_token = j.identity_token AND e.id = j.event_id
             RETURNING j.event_id, e.path, j.operation, j.request::text, j.callback_url, j.attempt_count, j.progress::text,
-                      j.identity_token, i.state, i.credentials, i.credentials_key_id, i.token_expires_at
+                      j.identity_token, i.state, i.credentials, i.credentials_key_id, i.token_expires_at, i.provider_user_id,
+                      (SELECT coalesce(json_agg(json_build_object(
+                                'kind', a.kind, 'id', a.account_id, 'name', a.name,
+                                'token', encode(a.access_token, 'base64'), 'key_id', a.access_token_key_id)), '[]')::text
+                       FROM identity_accounts a WHERE a.identity_token = j.identity_token) AS accounts
             """, logger: store.logger)
         var jobs: [ClaimedJob] = []
         for try await row in rows {
@@ -84,9 +92,27 @@ public struct JobQueue: Sendable {
                     identityToken: try r["identity_token"].decode(UUID.self),
                     identityState: try r["state"].decode(String.self),
                     credentials: credentials,
-                    tokenExpiresAt: try r["token_expires_at"].decode(Date?.self)))
+                    tokenExpiresAt: try r["token_expires_at"].decode(Date?.self),
+                    providerUserID: try r["provider_user_id"].decode(String.self),
+                    accounts: try accounts(try r["accounts"].decode(String.self))))
         }
         return jobs
+    }
+
+    /// Decodes the accounts aggregated by `claim`, decrypting their tokens.
+    func accounts(_ json: String) throws -> [PublishAccount] {
+        guard case .array(let items)? = JSONValue.parse(text: json) else { return [] }
+        return try items.map { item in
+            var token: String?
+            if let sealed = item["token"]?.stringValue.flatMap({ Data(base64Encoded: $0, options: .ignoreUnknownCharacters) }),
+                let keyID = item["key_id"]?.stringValue
+            {
+                token = try store.cipher.openString(sealed, keyID: keyID)
+            }
+            return PublishAccount(
+                kind: item["kind"]?.stringValue ?? "", id: item["id"]?.stringValue ?? "", name: item["name"]?.stringValue ?? "",
+                accessToken: token)
+        }
     }
 
     /// Ends a try: records its provider attempts and moves the job on, if `owner` still holds the lease.

@@ -76,8 +76,8 @@ import Testing
     }
 
     @Test func routesOfLaterProvidersAnswer404() {
-        let notYet = error(#"{"request":{"push":{"post":{"message":"x"}}}}"#, path: "linkedin/post")
+        let notYet = error(#"{"request":{"push":{"video":{"video_url":"https://a.com/v.mp4","title":"x"}}}}"#, path: "youtube/video")
         #expect(notYet?.status == 404)
-        #expect(notYet?.info.contains("LinkedIn") == true)
+        #expect(notYet?.info.contains("YouTube") == true)
     }
 }

@@ -29,6 +29,7 @@ public enum PublishContent: Sendable, Hashable {
     case video(VideoContent)
     case pin(PinContent)
     case board(BoardContent)
+    case linkedinPost(LinkedInPostContent)
 
     /// The stored form (`publish_jobs.request`): the object's own fields, snake_case.
     public func encodedJSON() -> String {
@@ -41,6 +42,7 @@ public enum PublishContent: Sendable, Hashable {
         case .video(let content): data = try? encoder.encode(content)
         case .pin(let content): data = try? encoder.encode(content)
         case .board(let content): data = try? encoder.encode(content)
+        case .linkedinPost(let content): data = try? encoder.encode(content)
         }
         return data.flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
     }
@@ -49,6 +51,7 @@ public enum PublishContent: Sendable, Hashable {
     public static func decode(_ json: String, for operation: Operation) throws -> PublishContent {
         let decoder = JSONDecoder()
         let data = Data(json.utf8)
+        if operation.provider == .linkedin { return .linkedinPost(try decoder.decode(LinkedInPostContent.self, from: data)) }
         switch operation.object {
         case "post": return .post(try decoder.decode(PostContent.self, from: data))
         case "picture": return .picture(try decoder.decode(PictureContent.self, from: data))

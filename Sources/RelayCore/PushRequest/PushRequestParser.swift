@@ -19,7 +19,8 @@ public enum PushRequestParser {
         case .twitter: content = try twitter(push, route: route, callbackURL: &callbackURL)
         case .facebook: content = try facebook(push, route: route, callbackURL: &callbackURL)
         case .pinterest: content = try pinterest(push, route: route)
-        case .linkedin, .youtube: throw notAvailable(route)
+        case .linkedin: content = try linkedin(push, route: route)
+        case .youtube: throw notAvailable(route)
         }
 
         return PublishRequest(
