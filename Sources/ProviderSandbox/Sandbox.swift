@@ -19,6 +19,7 @@ public final class ProviderSandbox: Sendable {
     let x = XSandbox()
     let pinterest = PinterestSandbox()
     let linkedin = LinkedInSandbox()
+    let youtube = YouTubeSandbox()
     let logger: Logger
     private let server = Mutex<(task: Task<Void, Never>?, port: Int?)>((nil, nil))
 
@@ -172,6 +173,7 @@ public final class ProviderSandbox: Sendable {
         case .twitter: return x.handle(call)
         case .pinterest: return pinterest.handle(call)
         case .linkedin: return linkedin.handle(call)
+        case .youtube: return youtube.handle(call)
         default:
             return Response.json(404, ["error": .string("\(provider.displayName) is not simulated by this sandbox version")])
         }
@@ -182,6 +184,7 @@ public final class ProviderSandbox: Sendable {
         case .twitter: XSandbox.expiredToken
         case .pinterest: PinterestSandbox.expiredToken
         case .linkedin: LinkedInSandbox.expiredToken
+        case .youtube: YouTubeSandbox.expiredToken
         default: Response.json(401, ["error": "expired token"])
         }
     }

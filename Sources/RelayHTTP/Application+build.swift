@@ -60,6 +60,7 @@ public enum RelayServer {
                 .twitter: TwitterAdapter(baseURL: configuration.providers[.twitter]!.apiURL),
                 .pinterest: PinterestAdapter(baseURL: configuration.providers[.pinterest]!.apiURL),
                 .linkedin: LinkedInAdapter(baseURL: configuration.providers[.linkedin]!.apiURL, version: configuration.linkedinVersion),
+                .youtube: YouTubeAdapter(baseURL: configuration.providers[.youtube]!.apiURL),
             ]
             var services: [any Service] = [ListenerService(listener: NotificationListener(settings: database, logger: logger), broker: broker)]
             if configuration.role.runsWorkers {

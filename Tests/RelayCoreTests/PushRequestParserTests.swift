@@ -76,8 +76,8 @@ import Testing
     }
 
     @Test func routesOfLaterProvidersAnswer404() {
-        let notYet = error(#"{"request":{"push":{"video":{"video_url":"https://a.com/v.mp4","title":"x"}}}}"#, path: "youtube/video")
+        let notYet = error(#"{"request":{"push":{"page":{"id":"1","message":"x"}}}}"#, path: "facebook/page/post")
         #expect(notYet?.status == 404)
-        #expect(notYet?.info.contains("YouTube") == true)
+        #expect(notYet?.info.contains("Facebook") == true)
     }
 }

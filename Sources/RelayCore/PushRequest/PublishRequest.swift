@@ -30,6 +30,10 @@ public enum PublishContent: Sendable, Hashable {
     case pin(PinContent)
     case board(BoardContent)
     case linkedinPost(LinkedInPostContent)
+    case youtubeVideo(YouTubeVideoContent)
+    case playlistItem(PlaylistItemContent)
+    case playlist(PlaylistContent)
+    case channelSection(ChannelSectionContent)
 
     /// The stored form (`publish_jobs.request`): the object's own fields, snake_case.
     public func encodedJSON() -> String {
@@ -43,6 +47,10 @@ public enum PublishContent: Sendable, Hashable {
         case .pin(let content): data = try? encoder.encode(content)
         case .board(let content): data = try? encoder.encode(content)
         case .linkedinPost(let content): data = try? encoder.encode(content)
+        case .youtubeVideo(let content): data = try? encoder.encode(content)
+        case .playlistItem(let content): data = try? encoder.encode(content)
+        case .playlist(let content): data = try? encoder.encode(content)
+        case .channelSection(let content): data = try? encoder.encode(content)
         }
         return data.flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
     }
@@ -51,7 +59,14 @@ public enum PublishContent: Sendable, Hashable {
     public static func decode(_ json: String, for operation: Operation) throws -> PublishContent {
         let decoder = JSONDecoder()
         let data = Data(json.utf8)
-        if operation.provider == .linkedin { return .linkedinPost(try decoder.decode(LinkedInPostContent.self, from: data)) }
+        switch operation {
+        case .linkedinPost, .linkedinCompanyPost: return .linkedinPost(try decoder.decode(LinkedInPostContent.self, from: data))
+        case .youtubeVideo: return .youtubeVideo(try decoder.decode(YouTubeVideoContent.self, from: data))
+        case .youtubePlaylistVideo: return .playlistItem(try decoder.decode(PlaylistItemContent.self, from: data))
+        case .youtubePlaylist: return .playlist(try decoder.decode(PlaylistContent.self, from: data))
+        case .youtubeChannelSection: return .channelSection(try decoder.decode(ChannelSectionContent.self, from: data))
+        default: break
+        }
         switch operation.object {
         case "post": return .post(try decoder.decode(PostContent.self, from: data))
         case "picture": return .picture(try decoder.decode(PictureContent.self, from: data))

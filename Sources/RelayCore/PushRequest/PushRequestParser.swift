@@ -20,7 +20,7 @@ public enum PushRequestParser {
         case .facebook: content = try facebook(push, route: route, callbackURL: &callbackURL)
         case .pinterest: content = try pinterest(push, route: route)
         case .linkedin: content = try linkedin(push, route: route)
-        case .youtube: throw notAvailable(route)
+        case .youtube: content = try youtube(push, route: route, callbackURL: &callbackURL)
         }
 
         return PublishRequest(
