@@ -20,6 +20,7 @@ public final class ProviderSandbox: Sendable {
     let pinterest = PinterestSandbox()
     let linkedin = LinkedInSandbox()
     let youtube = YouTubeSandbox()
+    let facebook = FacebookSandbox()
     let logger: Logger
     private let server = Mutex<(task: Task<Void, Never>?, port: Int?)>((nil, nil))
 
@@ -174,8 +175,7 @@ public final class ProviderSandbox: Sendable {
         case .pinterest: return pinterest.handle(call)
         case .linkedin: return linkedin.handle(call)
         case .youtube: return youtube.handle(call)
-        default:
-            return Response.json(404, ["error": .string("\(provider.displayName) is not simulated by this sandbox version")])
+        case .facebook: return facebook.handle(call)
         }
     }
 
@@ -185,7 +185,7 @@ public final class ProviderSandbox: Sendable {
         case .pinterest: PinterestSandbox.expiredToken
         case .linkedin: LinkedInSandbox.expiredToken
         case .youtube: YouTubeSandbox.expiredToken
-        default: Response.json(401, ["error": "expired token"])
+        case .facebook: FacebookSandbox.expiredToken
         }
     }
 }

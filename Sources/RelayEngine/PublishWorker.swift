@@ -97,9 +97,13 @@ public final class PublishWorker: Service, Sendable {
             let eventID = job.eventID
             let owner = self.owner
             let store = self.store
-            let session = ProviderSession(http: http, media: media, logger: logger) { progress, attempts in
-                try await store.jobs.saveProgress(eventID, owner: owner, tryNumber: job.tryNumber, progress: progress, attempts: attempts)
-            }
+            let identityToken = job.identityToken
+            let session = ProviderSession(
+                http: http, media: media, logger: logger,
+                saveProgress: { progress, attempts in
+                    try await store.jobs.saveProgress(eventID, owner: owner, tryNumber: job.tryNumber, progress: progress, attempts: attempts)
+                },
+                saveAccount: { account in try await store.identities.storeAccount(identityToken, account) })
             outcome = await publishRefreshingOnce(job, credentials: job.credentials!, adapter: adapter, session: session, logger: logger)
             attempts = session.takeAttempts()
         } else {

@@ -53,6 +53,9 @@ public enum RelayServer {
             var httpConfiguration = HTTPClient.Configuration()
             httpConfiguration.redirectConfiguration = .disallow
             httpConfiguration.timeout = .init(connect: .seconds(10), read: .seconds(120))
+            // Every worker may be talking to the same provider host (and fetching media) at once.
+            httpConfiguration.connectionPool = .init(
+                idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, configuration.workers * 2))
             let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
             let broker = OutcomeBroker()
             let media = MediaFetcher(http: http, policy: AddressPolicy(allowPrivate: configuration.mediaAllowPrivate))
@@ -61,6 +64,7 @@ public enum RelayServer {
                 .pinterest: PinterestAdapter(baseURL: configuration.providers[.pinterest]!.apiURL),
                 .linkedin: LinkedInAdapter(baseURL: configuration.providers[.linkedin]!.apiURL, version: configuration.linkedinVersion),
                 .youtube: YouTubeAdapter(baseURL: configuration.providers[.youtube]!.apiURL),
+                .facebook: FacebookAdapter(baseURL: configuration.providers[.facebook]!.apiURL, version: configuration.facebookGraphVersion),
             ]
             var services: [any Service] = [ListenerService(listener: NotificationListener(settings: database, logger: logger), broker: broker)]
             if configuration.role.runsWorkers {

@@ -47,15 +47,23 @@ public final class ProviderSession: Sendable {
     public let logger: Logger
     private let log = AttemptLog()
     private let saveProgress: @Sendable (JSONValue, [ProviderAttempt]) async throws -> Void
+    private let saveAccount: @Sendable (PublishAccount) async throws -> Void
 
     public init(
         http: HTTPClient, media: MediaFetcher, logger: Logger,
-        saveProgress: @escaping @Sendable (JSONValue, [ProviderAttempt]) async throws -> Void
+        saveProgress: @escaping @Sendable (JSONValue, [ProviderAttempt]) async throws -> Void,
+        saveAccount: @escaping @Sendable (PublishAccount) async throws -> Void = { _ in }
     ) {
         self.http = http
         self.media = media
         self.logger = logger
         self.saveProgress = saveProgress
+        self.saveAccount = saveAccount
+    }
+
+    /// Keeps an account token the adapter looked up (a Facebook page token), encrypted, so the next job has it.
+    public func store(_ account: PublishAccount) async throws {
+        try await saveAccount(account)
     }
 
     /// Records a provider call (written with the job's next checkpoint or outcome).

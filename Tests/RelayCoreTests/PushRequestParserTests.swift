@@ -75,9 +75,4 @@ import Testing
         #expect(error(#"{"request":{"schedule":{"at":"tomorrow"},"push":{"post":{"message":"x"}}}}"#)?.info.contains("RFC 3339") == true)
     }
 
-    @Test func routesOfLaterProvidersAnswer404() {
-        let notYet = error(#"{"request":{"push":{"page":{"id":"1","message":"x"}}}}"#, path: "facebook/page/post")
-        #expect(notYet?.status == 404)
-        #expect(notYet?.info.contains("Facebook") == true)
-    }
 }

@@ -89,7 +89,7 @@ import TestSupport
         expectError(try await env.send(.POST, "/push/identities/\(identity.token)/twitter/post.xml", body: body), 404, "routes end in .json")
         expectError(
             try await env.push(identity, "facebook/page/post", #"{"request":{"push":{"page":{"id":"1","message":"x"}}}}"#), 404,
-            "not available in this version")
+            "connected to X, not Facebook")
         expectError(try await env.send(.GET, "/push/identities/\(identity.token)/twitter/post.json"), 405, "GET is not allowed")
         expectError(try await env.send(.GET, "/webhooks/identity-connected", authenticated: false), 405, "GET is not allowed")
         expectError(try await env.send(.GET, "/no/such/thing", authenticated: false), 404, "No resource")

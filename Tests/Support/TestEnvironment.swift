@@ -37,7 +37,10 @@ public final class TestEnvironment: Sendable {
         self.database = database
         self.apiKey = apiKey
         self.webhookSecret = webhookSecret
-        self.http = HTTPClient(eventLoopGroupProvider: .singleton)
+        // Tests run in parallel and long-poll: more connections to the relay than the default 8.
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
+        self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.logger = logger
     }
 
@@ -52,6 +55,8 @@ public final class TestEnvironment: Sendable {
         configuration.workers = 8
         configuration.mediaAllowPrivate = true
         configuration.publishMaxAttempts = 3
+        // Generous: CI machines are slow and tests run in parallel; the timeout path has its own test.
+        configuration.syncTimeout = .seconds(30)
         configuration.pollInterval = .milliseconds(500)
         let apiKey = (publicKey: "test-\(UUID().uuidString.prefix(8).lowercased())", privateKey: UUID().uuidString.lowercased())
         configuration.apiKey = apiKey

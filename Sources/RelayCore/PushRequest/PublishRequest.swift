@@ -34,6 +34,9 @@ public enum PublishContent: Sendable, Hashable {
     case playlistItem(PlaylistItemContent)
     case playlist(PlaylistContent)
     case channelSection(ChannelSectionContent)
+    case facebookPagePost(FacebookPagePost)
+    case facebookPagePicture(FacebookPagePicture)
+    case facebookPageVideo(FacebookPageVideo)
 
     /// The stored form (`publish_jobs.request`): the object's own fields, snake_case.
     public func encodedJSON() -> String {
@@ -51,6 +54,9 @@ public enum PublishContent: Sendable, Hashable {
         case .playlistItem(let content): data = try? encoder.encode(content)
         case .playlist(let content): data = try? encoder.encode(content)
         case .channelSection(let content): data = try? encoder.encode(content)
+        case .facebookPagePost(let content): data = try? encoder.encode(content)
+        case .facebookPagePicture(let content): data = try? encoder.encode(content)
+        case .facebookPageVideo(let content): data = try? encoder.encode(content)
         }
         return data.flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
     }
@@ -65,6 +71,9 @@ public enum PublishContent: Sendable, Hashable {
         case .youtubePlaylistVideo: return .playlistItem(try decoder.decode(PlaylistItemContent.self, from: data))
         case .youtubePlaylist: return .playlist(try decoder.decode(PlaylistContent.self, from: data))
         case .youtubeChannelSection: return .channelSection(try decoder.decode(ChannelSectionContent.self, from: data))
+        case .facebookPagePost: return .facebookPagePost(try decoder.decode(FacebookPagePost.self, from: data))
+        case .facebookPagePicture: return .facebookPagePicture(try decoder.decode(FacebookPagePicture.self, from: data))
+        case .facebookPageVideo: return .facebookPageVideo(try decoder.decode(FacebookPageVideo.self, from: data))
         default: break
         }
         switch operation.object {

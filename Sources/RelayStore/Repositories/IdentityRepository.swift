@@ -196,6 +196,21 @@ public struct IdentityRepository: Sendable {
         ).drain()
     }
 
+    /// Adds or updates one account of an identity with its token (encrypted): a page token looked up by an adapter.
+    public func storeAccount(_ identityToken: UUID, _ account: PublishAccount) async throws {
+        let sealed = try account.accessToken.map { try store.cipher.seal($0) }
+        let keyID = sealed == nil ? nil : store.cipher.keyID
+        try await store.client.query(
+            """
+            INSERT INTO identity_accounts (identity_token, kind, account_id, name, access_token, access_token_key_id)
+            VALUES (\(identityToken), \(account.kind), \(account.id), \(account.name), \(sealed), \(keyID))
+            ON CONFLICT (identity_token, kind, account_id) DO UPDATE SET
+                name = CASE WHEN EXCLUDED.name = '' THEN identity_accounts.name ELSE EXCLUDED.name END,
+                access_token = EXCLUDED.access_token, access_token_key_id = EXCLUDED.access_token_key_id
+            """, logger: store.logger
+        ).drain()
+    }
+
     /// The provider refused the token and it could not be refreshed.
     public func markNeedsReconnect(_ identityToken: UUID) async throws {
         try await store.client.query(
