@@ -18,12 +18,14 @@ public struct AddressPolicy: Sendable {
         self.allowPrivate = allowPrivate
     }
 
-    /// Throws a 400 naming the URL when its host is, or resolves to, a refused address.
-    public func check(_ url: URL, field: String) async throws(RelayError) {
+    /// Checks the URL's host and returns the address to connect to: nil when private addresses are allowed
+    /// or the host is already a literal address (nothing to pin), else the first address the name resolved
+    /// to, every one of them having been checked.
+    public func approvedAddress(_ url: URL, field: String) async throws(RelayError) -> String? {
         guard let host = url.host?.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), !host.isEmpty else {
             throw .badRequest("\(field) has no host")
         }
-        if allowPrivate { return }
+        if allowPrivate { return nil }
         let addresses = await Self.resolve(host)
         if addresses.isEmpty {
             throw .badRequest("\(field): the host \(host) could not be resolved")
@@ -32,6 +34,13 @@ public struct AddressPolicy: Sendable {
             throw .badRequest(
                 "\(field) points to \(refused), a private, loopback or link-local address; PushRelay does not fetch from inside its network")
         }
+        if Self.ipv4(host) != nil || Self.ipv6(host) != nil { return nil }
+        return addresses.first { Self.ipv4($0) != nil } ?? addresses.first
+    }
+
+    /// Throws a 400 naming the URL when its host is, or resolves to, a refused address.
+    public func check(_ url: URL, field: String) async throws(RelayError) {
+        _ = try await approvedAddress(url, field: field)
     }
 
     /// True for addresses a client-supplied URL must never reach.

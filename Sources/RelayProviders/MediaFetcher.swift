@@ -15,6 +15,8 @@ public struct MediaFetcher: Sendable {
     public let policy: AddressPolicy
     public static let maxRedirects = 3
 
+    /// `http` must not follow redirects itself (`redirectConfiguration = .disallow`): the fetcher follows
+    /// them, checking each hop's address.
     public init(http: HTTPClient, policy: AddressPolicy) {
         self.http = http
         self.policy = policy
@@ -28,8 +30,9 @@ public struct MediaFetcher: Sendable {
             else {
                 throw Self.refuse("\(field) must be an absolute http or https URL")
             }
+            let pinned: PinnedClient
             do {
-                try await policy.check(parsed, field: field)
+                pinned = try await client(for: parsed, field: field)
             } catch {
                 throw PublishStop(.failed(error))
             }
@@ -38,11 +41,15 @@ public struct MediaFetcher: Sendable {
             request.headers.add(name: "User-Agent", value: "PushRelay media fetcher")
             let response: HTTPClientResponse
             do {
-                response = try await http.execute(request, timeout: .hours(2))
+                response = try await pinned.client.execute(request, timeout: .hours(2))
             } catch {
+                pinned.release()
                 throw Self.refuse("\(field) could not be fetched: \(ProviderSession.describe(error))")
             }
             let status = Int(response.status.code)
+            if [301, 302, 303, 307, 308].contains(status) || status != 200 {
+                pinned.release()  // the body is not read: this hop's connection is done
+            }
             if [301, 302, 303, 307, 308].contains(status) {
                 guard hop < Self.maxRedirects else {
                     throw Self.refuse("\(field) redirected more than \(Self.maxRedirects) times")
@@ -63,7 +70,7 @@ public struct MediaFetcher: Sendable {
                 throw Self.refuse(
                     "\(field) is \(declared) bytes, larger than the \(limits.largest)-byte limit for a \(limits.what)")
             }
-            let media = FetchedMedia(body: response.body, declaredLength: declared, limit: limits.largest, field: field)
+            let media = FetchedMedia(body: response.body, declaredLength: declared, limit: limits.largest, field: field, client: pinned)
             let head = try await media.peek(12)
             guard let type = MediaType.sniff(head.readableBytesView) else {
                 throw Self.refuse("\(field) is not a recognised media file (its first bytes match no known format)")
@@ -85,6 +92,20 @@ public struct MediaFetcher: Sendable {
         throw Self.refuse("\(field) redirected more than \(Self.maxRedirects) times")
     }
 
+    /// The client for one hop. Where addresses are checked, it is pinned to the address the policy
+    /// approved (AsyncHTTPClient's `dnsOverride`), so a name cannot resolve elsewhere between the check
+    /// and the connection (DNS rebinding); TLS still verifies the certificate for the name.
+    func client(for url: URL, field: String) async throws(RelayError) -> PinnedClient {
+        guard let address = try await policy.approvedAddress(url, field: field), let host = url.host else {
+            return PinnedClient(client: http, owned: false)
+        }
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.timeout = .init(connect: .seconds(10), read: .seconds(120))
+        configuration.dnsOverride = [host: address]
+        return PinnedClient(client: HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration), owned: true)
+    }
+
     static func refuse(_ info: String) -> PublishStop {
         PublishStop(.failed(.badRequest(info)))
     }
@@ -104,11 +125,19 @@ public final class FetchedMedia {
     /// Bytes handed out so far.
     public private(set) var delivered = 0
 
-    init(body: HTTPClientResponse.Body, declaredLength: Int?, limit: Int, field: String) {
+    /// The client the body streams through; released (shut down if it was made for this fetch) when done.
+    private let client: PinnedClient
+
+    init(body: HTTPClientResponse.Body, declaredLength: Int?, limit: Int, field: String, client: PinnedClient) {
         self.iterator = body.makeAsyncIterator()
         self.declaredLength = declaredLength
         self.limit = limit
         self.field = field
+        self.client = client
+    }
+
+    deinit {
+        client.release()
     }
 
     /// Buffers until at least `count` bytes are pending (or the body ends) and returns them without consuming.
@@ -160,5 +189,18 @@ public final class FetchedMedia {
             }
             pending.writeBuffer(&buffer)
         }
+    }
+}
+
+/// The HTTP client one media fetch goes through: the shared one, or one made for the fetch and pinned
+/// to an approved address, which is shut down once the fetch is over.
+struct PinnedClient: Sendable {
+    let client: HTTPClient
+    let owned: Bool
+
+    func release() {
+        guard owned else { return }
+        let client = self.client
+        Task { try? await client.shutdown() }
     }
 }
