@@ -20,6 +20,7 @@ import TestSupport
         let urn = try #require(data["post_id"]?.stringValue)
         #expect(urn.hasPrefix("urn:li:share:"))
         #expect(data["post_location"]?.stringValue == "https://www.linkedin.com/feed/update/\(urn)/")
+        try await env.expectStored(reply, route: "linkedin/post", steps: ["posts.create"])
 
         let sent = try #require(env.sandbox.recorder.requests(provider: "linkedin", token: identity.accessToken).first)
         #expect(sent.path == "/rest/posts")
@@ -78,6 +79,7 @@ import TestSupport
             identity, "linkedin/company/post", #"{"request":{"push":{"post":{"company":2414183,"message":"We are hiring","link":"https://example.com/jobs"}}}}"#)
         #expect(reply.status == 200, "\(reply.text)")
         #expect(reply.data?["company_id"] == "2414183")
+        try await env.expectStored(reply, route: "linkedin/company/post", steps: ["posts.create"])
         let sent = try #require(env.sandbox.recorder.requests(provider: "linkedin", token: identity.accessToken).first)
         #expect(sent.body?["author"] == "urn:li:organization:2414183")
         #expect(sent.body?["content"]?["article"]?["source"] == "https://example.com/jobs")

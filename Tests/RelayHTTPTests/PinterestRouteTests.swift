@@ -31,6 +31,7 @@ import TestSupport
         #expect(sent.path == "/v5/boards")
         #expect(sent.header("authorization") == "Bearer \(identity.accessToken)")
         #expect(sent.body == ["name": "Summer Trips 2026", "privacy": "PUBLIC"])
+        try await env.expectStored(reply, route: "pinterest/board", steps: ["boards.create"])
         #expect(!boardID.isEmpty)
     }
 
@@ -71,6 +72,7 @@ import TestSupport
             #"{"request":{"push":{"pin":{"board":\#(board),"note":"From the PHP SDK","image_url":"https://example.com/a.png","link":""}}}}"#)
         #expect(reply.status == 200, "\(reply.text)")
         #expect(reply.data?["board_id"]?.stringValue == board)
+        try await env.expectStored(reply, route: "pinterest/pin", steps: ["pins.create"])
         let sent = env.sandbox.recorder.requests(provider: "pinterest", token: identity.accessToken).last
         #expect(sent?.body?["description"] == "From the PHP SDK")
         #expect(sent?.body?["link"] == nil)

@@ -65,6 +65,7 @@ import TestSupport
         #expect(data["object"] == "picture")
         let pictureID = try #require(data["picture_id"]?.stringValue)
         #expect(data["picture_location"] == nil)
+        try await env.expectStored(reply, route: "twitter/picture", steps: ["media.upload", "media.metadata"])
 
         let received = env.sandbox.recorder.requests(provider: "x", token: identity.accessToken)
         #expect(received.map(\.path) == ["/2/media/upload", "/2/media/metadata"])
@@ -121,6 +122,8 @@ import TestSupport
         #expect(reply.status == 200)
         #expect(reply.data?["object"] == "video")
         #expect(reply.data?["video_id"]?.stringValue?.isEmpty == false)
+        try await env.expectStored(
+            reply, route: "twitter/video", steps: ["media.initialize", "media.append", "media.finalize", "media.status"])
     }
 
     @Test func respondAsyncQueuesAnyRouteAndTheEventFinishes() async throws {

@@ -13,6 +13,7 @@ import TestSupport
         let reply = try await env.push(
             identity, "youtube/video", #"{"request":{"push":{"video":{"video_url":"\#(url)","title":"Launch"}}}}"#, headers: [("Prefer", "wait")])
         #expect(reply.status == 200, "\(reply.text)")
+        try await env.expectStored(reply, route: "youtube/video", steps: ["videos.insert", "videos.upload", "videos.status"])
         return try #require(reply.data?["video_id"]?.stringValue)
     }
 
@@ -83,6 +84,7 @@ import TestSupport
         let playlistID = try #require(playlist.data?["playlist_id"]?.stringValue)
         #expect(playlist.data?["object"] == "playlist")
         #expect(playlist.data?["playlist_location"]?.stringValue == "https://www.youtube.com/playlist?list=\(playlistID)")
+        try await env.expectStored(playlist, route: "youtube/playlist", steps: ["playlists.insert"])
 
         let videoID = try await uploadVideo(env, identity)
         let item = try await env.push(identity, "youtube/playlist/\(playlistID)/video", #"{"request":{"push":{"video":{"id":"\#(videoID)","position":0}}}}"#)
@@ -90,6 +92,7 @@ import TestSupport
         #expect(item.data?["playlist_id"]?.stringValue == playlistID)
         #expect(item.data?["video_id"]?.stringValue == videoID)
         #expect(item.data?["playlist_item_id"]?.stringValue?.isEmpty == false)
+        try await env.expectStored(item, route: "youtube/playlist/\(playlistID)/video", steps: ["playlistItems.insert"])
         let again = try await env.push(identity, "youtube/playlist/\(playlistID)/video", #"{"request":{"push":{"video":{"video_id":"\#(videoID)"}}}}"#)
         #expect(again.status == 409)
 
@@ -98,6 +101,7 @@ import TestSupport
         #expect(section.status == 200, "\(section.text)")
         #expect(section.data?["object"] == "section")
         #expect(section.data?["section_id"]?.stringValue?.hasPrefix("UC") == true)
+        try await env.expectStored(section, route: "youtube/channel/section", steps: ["channelSections.insert"])
 
         let sent = env.sandbox.recorder.requests(provider: "youtube", token: identity.accessToken)
         let insert = try #require(sent.first { $0.path == "/youtube/v3/playlistItems" })

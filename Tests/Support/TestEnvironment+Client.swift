@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import RelayCore
 import RelayEngine
+import Testing
 
 /// A reply read back by a test: status, headers, body text and the body as JSON.
 public struct TestReply: Sendable {
@@ -108,6 +109,25 @@ extension TestEnvironment {
         let reply = try await webhook("identity-connected", body: body)
         guard reply.status == 202 else { throw TestSetupError("identity-connected answered \(reply.status): \(reply.text)") }
         return TestIdentity(token: identity.token, accessToken: accessToken, provider: identity.provider, providerUserID: identity.providerUserID)
+    }
+
+    /// Checks what was stored for a synchronous reply: the event (`GET /push/events/<id>.json`) is
+    /// `succeeded` on `route`, its result is the reply's `result.data`, and its provider attempts are `steps`.
+    public func expectStored(
+        _ reply: TestReply, route: String, steps: [String], sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        guard let eventID = reply.headers.first(name: "PushRelay-Event-Id") else {
+            Issue.record("no PushRelay-Event-Id header: \(reply.text)", sourceLocation: sourceLocation)
+            return
+        }
+        let event = try await finalEvent(eventID)
+        #expect(event["state"] == "succeeded", sourceLocation: sourceLocation)
+        #expect(event["path"]?.stringValue == route, sourceLocation: sourceLocation)
+        #expect(event["result"] == reply.data, sourceLocation: sourceLocation)
+        #expect(event["error"] == .null, sourceLocation: sourceLocation)
+        let attempts = event["attempts"]?.arrayValue ?? []
+        #expect(attempts.compactMap { $0["step"]?.stringValue } == steps, sourceLocation: sourceLocation)
+        #expect(attempts.allSatisfy { $0["outcome"] == "succeeded" }, sourceLocation: sourceLocation)
     }
 
     /// Reads `GET /push/events/<id>.json?wait=…`: the relay answers as soon as the event is final.
