@@ -43,6 +43,8 @@ public struct Configuration: Sendable {
     public var leaseDuration: Duration = .seconds(300)
     /// Workers poll this often even without a notification (a missed NOTIFY costs at most this).
     public var pollInterval: Duration = .seconds(1)
+    /// The lease rescuer looks for expired leases this often: a dead worker's job is back within lease + this.
+    public var rescueInterval: Duration = .seconds(15)
     public var logFormatJSON = false
     public var logLevel = "info"
     /// Where managed mode keeps its PostgreSQL cluster and generated keys.

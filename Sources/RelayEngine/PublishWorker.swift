@@ -49,6 +49,8 @@ public final class PublishWorker: Service, Sendable {
 
     public func run() async throws {
         logger.info("publish worker started", metadata: ["owner": "\(owner)", "workers": "\(concurrency)"])
+        let heartbeat = Task { await self.heartbeat() }
+        defer { heartbeat.cancel() }
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
@@ -81,6 +83,20 @@ public final class PublishWorker: Service, Sendable {
         logger.info("publish worker stopped", metadata: ["owner": "\(owner)"])
     }
 
+    /// Renews this process's leases every third of the lease while jobs run, until cancelled (when the
+    /// claim loop and its in-flight jobs are done).
+    func heartbeat() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: lease / 3)
+            guard !Task.isCancelled, inFlight.load(ordering: .relaxed) > 0 else { continue }
+            do {
+                try await store.jobs.renewLeases(owner: owner, lease: lease)
+            } catch {
+                logger.warning("could not renew leases", metadata: ["error": "\(String(reflecting: error))"])
+            }
+        }
+    }
+
     /// Runs one try of one job and records how it ended.
     func process(_ job: ClaimedJob) async {
         var logger = self.logger
@@ -103,7 +119,8 @@ public final class PublishWorker: Service, Sendable {
                 saveProgress: { progress, attempts in
                     try await store.jobs.saveProgress(eventID, owner: owner, tryNumber: job.tryNumber, progress: progress, attempts: attempts)
                 },
-                saveAccount: { account in try await store.identities.storeAccount(identityToken, account) })
+                saveAccount: { account in try await store.identities.storeAccount(identityToken, account) },
+                markPublishing: { try await store.jobs.markPublishing(eventID, owner: owner) })
             outcome = await publishRefreshingOnce(job, credentials: job.credentials!, adapter: adapter, session: session, logger: logger)
             attempts = session.takeAttempts()
         } else {

@@ -72,6 +72,7 @@ public enum RelayServer {
                     PublishWorker(
                         store: store, adapters: adapters, http: http, media: media, broker: broker,
                         configuration: configuration, logger: logger))
+                services.append(LeaseRescuer(store: store, configuration: configuration, logger: logger))
             }
             if configuration.role.runsAPI {
                 let intake = PublishIntake(store: store, broker: broker, syncTimeout: configuration.syncTimeout, logger: logger)

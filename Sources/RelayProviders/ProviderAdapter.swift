@@ -48,17 +48,30 @@ public final class ProviderSession: Sendable {
     private let log = AttemptLog()
     private let saveProgress: @Sendable (JSONValue, [ProviderAttempt]) async throws -> Void
     private let saveAccount: @Sendable (PublishAccount) async throws -> Void
+    private let markPublishing: @Sendable () async throws -> Void
 
+    /// `markPublishing` durably records that the call that publishes is about to be sent (the lease
+    /// rescuer reads it); `saveAccount` keeps an account token an adapter looked up.
     public init(
         http: HTTPClient, media: MediaFetcher, logger: Logger,
         saveProgress: @escaping @Sendable (JSONValue, [ProviderAttempt]) async throws -> Void,
-        saveAccount: @escaping @Sendable (PublishAccount) async throws -> Void = { _ in }
+        saveAccount: @escaping @Sendable (PublishAccount) async throws -> Void = { _ in },
+        markPublishing: @escaping @Sendable () async throws -> Void = {}
     ) {
         self.http = http
         self.media = media
         self.logger = logger
         self.saveProgress = saveProgress
         self.saveAccount = saveAccount
+        self.markPublishing = markPublishing
+    }
+
+    /// Called by `call` before a step that publishes; the call is not made if this fails.
+    func willPublish() async throws(PublishStop) {
+        do { try await markPublishing() } catch {
+            throw PublishStop(
+                .retry(RelayError(status: 503, info: "could not record the publishing call before making it: \(error)"), notBefore: nil, rateLimited: false))
+        }
     }
 
     /// Keeps an account token the adapter looked up (a Facebook page token), encrypted, so the next job has it.

@@ -45,6 +45,7 @@ extension ProviderSession {
         _ step: ProviderStep, _ request: HTTPClientRequest, summary: JSONValue = [:], provider: Provider,
         timeout: Duration = .seconds(60), classify: (ProviderResponse, Date) -> ResponseClassification
     ) async throws(PublishStop) -> ProviderResponse {
+        if step.publishes { try await willPublish() }
         let started = Date()
         let clock = ContinuousClock.now
         let url = Self.withoutQuery(request.url)

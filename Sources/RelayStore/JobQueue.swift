@@ -59,7 +59,8 @@ public struct JobQueue: Sendable {
                 ORDER BY run_at LIMIT \(limit) FOR UPDATE SKIP LOCKED)
             UPDATE publish_jobs j SET state = 'running', lease_owner = \(owner),
                 lease_expires_at = now() + make_interval(secs => \(leaseSeconds)),
-                attempt_count = j.attempt_count + 1, started_at = coalesce(j.started_at, now()), updated_at = now()
+                attempt_count = j.attempt_count + 1, started_at = coalesce(j.started_at, now()), updated_at = now(),
+                publish_call_started_at = NULL
             FROM c, identities i, events e
             WHERE j.event_id = c.event_id AND i.identity_token = j.identity_token AND e.id = j.event_id
             RETURNING j.event_id, e.path, j.operation, j.request::text, j.callback_url, j.attempt_count, j.progress::text,
@@ -157,6 +158,78 @@ public struct JobQueue: Sendable {
             """, logger: store.logger)
         for try await (updated, _, _) in rows.decode((Int64, Int64, Int64).self) { return updated == 1 }
         return false
+    }
+
+    /// Records, before it is sent, that this try is making the call that publishes. Throws when the lease is lost.
+    public func markPublishing(_ eventID: UUID, owner: String) async throws {
+        let rows = try await store.client.query(
+            """
+            UPDATE publish_jobs SET publish_call_started_at = now(), updated_at = now()
+            WHERE event_id = \(eventID) AND state = 'running' AND lease_owner = \(owner)
+            RETURNING 1
+            """, logger: store.logger)
+        for try await _ in rows { return }
+        throw DatabaseError("the lease on job \(eventID) was lost; the publishing call is not made")
+    }
+
+    /// Extends the leases of every job `owner` is running (the worker's heartbeat): a long upload keeps its
+    /// job while the worker lives; a dead worker's leases run out and the rescuer takes them back.
+    @discardableResult
+    public func renewLeases(owner: String, lease: Duration) async throws -> Int {
+        let rows = try await store.client.query(
+            """
+            WITH u AS (
+                UPDATE publish_jobs SET lease_expires_at = now() + make_interval(secs => \(Double(lease.components.seconds)))
+                WHERE state = 'running' AND lease_owner = \(owner) RETURNING 1)
+            SELECT count(*) FROM u
+            """, logger: store.logger)
+        for try await count in rows.decode(Int64.self) { return Int(count) }
+        return 0
+    }
+
+    /// What the rescuer did with one job whose worker stopped renewing its lease.
+    public struct Rescued: Sendable {
+        public let eventID: UUID
+        public let state: PublishState
+    }
+
+    /// Takes back jobs whose lease expired (their worker died or hung): queued again when the dead try had not
+    /// started the publishing call, `indeterminate` when it had (it may have published), `failed` once a job
+    /// has used all its attempts this way. Notifies workers and waiting requests.
+    public func rescueExpired(maxAttempts: Int, limit: Int = 100) async throws -> [Rescued] {
+        let rows = try await store.client.query(
+            """
+            WITH expired AS (
+                SELECT event_id FROM publish_jobs
+                WHERE state = 'running' AND lease_expires_at < now()
+                ORDER BY lease_expires_at LIMIT \(limit) FOR UPDATE SKIP LOCKED),
+            decided AS (
+                SELECT j.event_id,
+                       CASE WHEN j.publish_call_started_at IS NOT NULL THEN 'indeterminate'
+                            WHEN j.attempt_count >= \(maxAttempts) THEN 'failed'
+                            ELSE 'queued' END AS next_state
+                FROM publish_jobs j JOIN expired USING (event_id)),
+            u AS (
+                UPDATE publish_jobs j SET state = d.next_state, lease_owner = NULL, lease_expires_at = NULL, run_at = now(),
+                    finished_at = CASE WHEN d.next_state = 'queued' THEN NULL ELSE now() END,
+                    error_code = 502,
+                    error_info = CASE d.next_state
+                        WHEN 'indeterminate' THEN 'The worker stopped after sending the request that publishes; it may have been published, so it is not retried automatically'
+                        WHEN 'failed' THEN 'The worker stopped during every attempt (' || j.attempt_count || ')'
+                        ELSE 'The worker stopped before the publishing call; tried again' END,
+                    updated_at = now()
+                FROM decided d WHERE j.event_id = d.event_id
+                RETURNING j.event_id, j.state),
+            n AS (
+                SELECT pg_notify(\(Store.notificationChannel), CASE WHEN u.state = 'queued' THEN 'job' ELSE 'done:' || u.event_id END)
+                FROM u)
+            SELECT u.event_id, u.state, (SELECT count(*) FROM n) FROM u
+            """, logger: store.logger)
+        var rescued: [Rescued] = []
+        for try await (eventID, state, _) in rows.decode((UUID, String, Int64).self) {
+            rescued.append(Rescued(eventID: eventID, state: PublishState(rawValue: state) ?? .queued))
+        }
+        return rescued
     }
 
     /// Saves intermediate provider ids (merged into `progress`) and the attempts so far, while the lease is held.

@@ -58,6 +58,7 @@ public final class TestEnvironment: Sendable {
         // Generous: CI machines are slow and tests run in parallel; the timeout path has its own test.
         configuration.syncTimeout = .seconds(30)
         configuration.pollInterval = .milliseconds(500)
+        configuration.rescueInterval = .milliseconds(200)
         let apiKey = (publicKey: "test-\(UUID().uuidString.prefix(8).lowercased())", privateKey: UUID().uuidString.lowercased())
         configuration.apiKey = apiKey
         let webhookSecret = "whsec_" + Data((0..<24).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
