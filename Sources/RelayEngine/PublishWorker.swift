@@ -193,7 +193,7 @@ public final class PublishWorker: Service, Sendable {
                 case .succeeded: logger.info("published")
                 case .failed(let error): logger.notice("publish failed", metadata: ["status": "\(error.status)", "info": "\(error.info)"])
                 case .indeterminate(let error): logger.warning("publish indeterminate", metadata: ["info": "\(error.info)"])
-                case .requeue(let runAt, let error):
+                case .requeue(let runAt, let error, _):
                     logger.notice("publish will be retried", metadata: ["run_at": "\(RFC3339.format(runAt))", "info": "\(error.info)"])
                 }
                 return

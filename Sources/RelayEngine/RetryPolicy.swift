@@ -23,7 +23,7 @@ public struct RetryPolicy: Sendable {
         case .failed(let error): return .failed(error)
         case .indeterminate(let error): return .indeterminate(error)
         case .tokenRejected(let error): return .failed(error)
-        case .retry(let error, let notBefore, _):
+        case .retry(let error, let notBefore, let rateLimited):
             guard tryNumber < maxAttempts else {
                 return .failed(
                     RelayError(
@@ -32,7 +32,7 @@ public struct RetryPolicy: Sendable {
             }
             let backoff = min(maxDelay, baseDelay * pow(2, Double(tryNumber - 1))) * (0.8 + 0.4 * jitter)
             let runAt = max(notBefore ?? now, now.addingTimeInterval(notBefore == nil ? backoff : 0))
-            return .requeue(runAt: runAt, lastError: error)
+            return .requeue(runAt: runAt, lastError: error, pausesIdentity: rateLimited)
         }
     }
 }

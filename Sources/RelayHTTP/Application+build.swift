@@ -18,6 +18,7 @@ public func buildRouter(store: Store, intake: PublishIntake, webhooks: StandardW
     let authenticator = APIKeyAuthenticator(store: store, cache: AuthenticationCache())
     HealthController(store: store).addRoutes(to: router)
     PushController(store: store, intake: intake, authenticator: authenticator).addRoutes(to: router)
+    EventController(store: store, intake: intake, authenticator: authenticator).addRoutes(to: router)
     WebhookController(store: store, intake: intake, verifier: webhooks).addRoutes(to: router)
     IdentityController(store: store, authenticator: authenticator).addRoutes(to: router)
     return router

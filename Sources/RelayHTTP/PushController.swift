@@ -4,7 +4,7 @@ import RelayCore
 import RelayEngine
 import RelayStore
 
-/// The OneAll-compatible Push API: `POST /push/identities/<token>/<route>.json` and the event status.
+/// The OneAll-compatible Push API: `POST /push/identities/<token>/<route>.json`.
 struct PushController {
     let store: Store
     let intake: PublishIntake
@@ -13,9 +13,7 @@ struct PushController {
     func addRoutes(to router: Router<RelayRequestContext>) {
         let push = router.group("push").add(middleware: authenticator)
         push.post("identities/{identity_token}/**", use: publish)
-        push.get("events/{event_id}", use: event)
         MethodGuard.refuse(["GET", "PUT", "PATCH", "DELETE"], on: "push/identities/{identity_token}/**", in: router)
-        MethodGuard.refuse(["POST", "PUT", "PATCH", "DELETE"], on: "push/events/{event_id}", in: router)
     }
 
     @Sendable func publish(_ request: Request, context: RelayRequestContext) async throws -> Response {
@@ -31,25 +29,6 @@ struct PushController {
             idempotencyKey: request.headers[.idempotencyKey].map { "push:\(context.apiKeyID ?? 0):\($0)" },
             source: "push_api", mode: Self.mode(request.headers[values: .prefer]))
         return EventRendering.pushReply(accepted.status, route: route, resource: request.uri.path)
-    }
-
-    @Sendable func event(_ request: Request, context: RelayRequestContext) async throws -> Response {
-        let file = context.parameters.get("event_id") ?? ""
-        guard file.hasSuffix(".json"), let id = UUID(uuidString: String(file.dropLast(5))) else {
-            throw RelayError.notFound("No event at \(request.uri.path); event ids are UUIDs: /push/events/<event_id>.json")
-        }
-        var wait: Duration = .zero
-        if let text = request.uri.queryParameters.get("wait") {
-            guard let seconds = Double(text), seconds >= 0, seconds <= 60 else {
-                throw RelayError.badRequest("wait must be a number of seconds from 0 to 60")
-            }
-            wait = .milliseconds(Int(seconds * 1000))
-        }
-        guard let status = try await intake.status(id, waitingUpTo: wait) else {
-            throw RelayError.notFound("Unknown event \(id.uuidString.lowercased())")
-        }
-        return Envelope.success(resource: request.uri.path, data: EventRendering.statusDocument(status))
-            .response(retryAfter: nil, eventID: id)
     }
 
     /// RFC 7240: `respond-async` queues, `wait` (with or without a value) waits for the outcome.

@@ -29,8 +29,9 @@ public enum JobTransition: Sendable {
     case succeeded(JSONValue)
     case failed(RelayError)
     case indeterminate(RelayError)
-    /// Back to the queue, not before `runAt`; the error is kept as the last one seen.
-    case requeue(runAt: Date, lastError: RelayError)
+    /// Back to the queue, not before `runAt`; the error is kept as the last one seen. With `pausesIdentity`
+    /// (a rate limit) the identity's other jobs for the same provider wait until `runAt` too.
+    case requeue(runAt: Date, lastError: RelayError, pausesIdentity: Bool)
 
     var state: PublishState {
         switch self {
@@ -56,6 +57,10 @@ public struct JobQueue: Sendable {
             WITH c AS (
                 SELECT event_id FROM publish_jobs
                 WHERE state IN ('queued', 'scheduled') AND run_at <= now()
+                  AND NOT EXISTS (
+                      SELECT 1 FROM provider_pauses p
+                      WHERE p.identity_token = publish_jobs.identity_token AND p.provider = split_part(publish_jobs.operation, '/', 1)
+                        AND p.paused_until > now())
                 ORDER BY run_at LIMIT \(limit) FOR UPDATE SKIP LOCKED)
             UPDATE publish_jobs j SET state = 'running', lease_owner = \(owner),
                 lease_expires_at = now() + make_interval(secs => \(leaseSeconds)),
@@ -125,12 +130,14 @@ public struct JobQueue: Sendable {
         var result: String?
         var error: RelayError?
         var runAt: Date?
+        var pause = false
         switch transition {
         case .succeeded(let data): result = data.serialized()
         case .failed(let relayError), .indeterminate(let relayError): error = relayError
-        case .requeue(let at, let lastError):
+        case .requeue(let at, let lastError, let pausesIdentity):
             runAt = at
             error = lastError
+            pause = pausesIdentity
         }
         let isFinal = transition.state.isFinal
         let rows = try await store.client.query(
@@ -153,10 +160,18 @@ public struct JobQueue: Sendable {
                     response_excerpt text, error text, started_at timestamptz, duration_ms double precision)
                 RETURNING 1),
             n AS (SELECT pg_notify(\(Store.notificationChannel), \("done:" + eventID.uuidString.lowercased())) FROM u
-                  WHERE \(isFinal))
-            SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM a), (SELECT count(*) FROM n)
+                  WHERE \(isFinal)),
+            p AS (
+                INSERT INTO provider_pauses (identity_token, provider, paused_until, reason)
+                SELECT j.identity_token, split_part(j.operation, '/', 1), \(runAt ?? Date()), \(error?.info ?? "")
+                FROM publish_jobs j JOIN u USING (event_id) WHERE \(pause)
+                ON CONFLICT (identity_token, provider) DO UPDATE
+                    SET paused_until = greatest(provider_pauses.paused_until, EXCLUDED.paused_until), reason = EXCLUDED.reason,
+                        updated_at = now()
+                RETURNING 1)
+            SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM a), (SELECT count(*) FROM n), (SELECT count(*) FROM p)
             """, logger: store.logger)
-        for try await (updated, _, _) in rows.decode((Int64, Int64, Int64).self) { return updated == 1 }
+        for try await (updated, _, _, _) in rows.decode((Int64, Int64, Int64, Int64).self) { return updated == 1 }
         return false
     }
 
@@ -185,6 +200,59 @@ public struct JobQueue: Sendable {
             """, logger: store.logger)
         for try await count in rows.decode(Int64.self) { return Int(count) }
         return 0
+    }
+
+    /// Where a job stood when an admin acted on it.
+    public enum AdminAction: Sendable, Equatable {
+        case done
+        /// The job is in a state the action does not apply to.
+        case refused(PublishState)
+        case unknown
+    }
+
+    /// Cancels a job that has not started (`scheduled` or `queued`): it will never be published.
+    public func cancel(_ eventID: UUID) async throws -> AdminAction {
+        try await adminTransition(
+            eventID, from: ["scheduled", "queued"],
+            set: """
+                state = 'cancelled', finished_at = now(), error_code = 409,
+                error_info = 'The request was cancelled before it was published'
+                """, notification: "done:" + eventID.uuidString.lowercased())
+    }
+
+    /// Queues a `failed` or `indeterminate` job again, knowingly: an indeterminate one may then be posted twice.
+    /// Its saved progress is kept, so an upload resumes; it gets a full set of attempts.
+    public func retry(_ eventID: UUID) async throws -> AdminAction {
+        try await adminTransition(
+            eventID, from: ["failed", "indeterminate"],
+            set: """
+                state = 'queued', run_at = now(), finished_at = NULL, error_code = NULL, error_info = NULL, attempt_count = 0,
+                publish_call_started_at = NULL
+                """, notification: "job")
+    }
+
+    /// One statement: the change when the job is in one of `from`, else its current state.
+    private func adminTransition(_ eventID: UUID, from states: [String], set assignments: String, notification: String) async throws
+        -> AdminAction
+    {
+        var query = PostgresQuery(unsafeSQL: """
+            WITH u AS (
+                UPDATE publish_jobs SET \(assignments), updated_at = now()
+                WHERE event_id = $1 AND state = ANY($2) RETURNING event_id),
+            n AS (SELECT pg_notify($3, $4) FROM u)
+            SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM n), (SELECT state FROM publish_jobs WHERE event_id = $1)
+            """)
+        query.binds.append(eventID)
+        query.binds.append(states)
+        query.binds.append(Store.notificationChannel)
+        query.binds.append(notification)
+        let rows = try await store.client.query(query, logger: store.logger)
+        for try await (updated, _, state) in rows.decode((Int64, Int64, String?).self) {
+            if updated == 1 { return .done }
+            guard let state, let current = PublishState(rawValue: state) else { return .unknown }
+            return .refused(current)
+        }
+        return .unknown
     }
 
     /// What the rescuer did with one job whose worker stopped renewing its lease.

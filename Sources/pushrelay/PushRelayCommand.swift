@@ -14,5 +14,5 @@ struct PushRelayCommand: AsyncParsableCommand {
             (no configuration needed: a private PostgreSQL under .pushrelay/, the built-in provider \
             sandbox, and a development API key printed at start)
             """,
-        subcommands: [Serve.self, Migrate.self, Keys.self])
+        subcommands: [Serve.self, Migrate.self, Keys.self, Events.self])
 }

@@ -11,7 +11,7 @@ import Testing
     let error = RelayError(status: 502, info: "X refused the request: Internal Server Error")
 
     func runAt(_ transition: JobTransition) -> Date? {
-        if case .requeue(let runAt, _) = transition { return runAt }
+        if case .requeue(let runAt, _, _) = transition { return runAt }
         return nil
     }
 
@@ -41,6 +41,17 @@ import Testing
         let high = policy.transition(after: .retry(error, notBefore: nil, rateLimited: false), tryNumber: 3, now: now, jitter: 1)
         #expect(runAt(low) == now.addingTimeInterval(8 * 0.8))
         #expect(runAt(high) == now.addingTimeInterval(8 * 1.2))
+    }
+
+    @Test func onlyRateLimitsPauseTheIdentity() {
+        let limited = policy.transition(after: .retry(error, notBefore: now.addingTimeInterval(60), rateLimited: true), tryNumber: 1, now: now, jitter: 0.5)
+        let failing = policy.transition(after: .retry(error, notBefore: nil, rateLimited: false), tryNumber: 1, now: now, jitter: 0.5)
+        guard case .requeue(_, _, let pauses) = limited, case .requeue(_, _, let doesNotPause) = failing else {
+            Issue.record("not requeued")
+            return
+        }
+        #expect(pauses)
+        #expect(!doesNotPause)
     }
 
     @Test func providerResetTimeIsHonoured() {

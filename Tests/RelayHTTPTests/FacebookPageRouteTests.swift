@@ -104,7 +104,7 @@ import TestSupport
         let env = try await TestEnvironment.shared.value
         let (identity, pageToken) = try await identityWithPage(env)
         // "localhost" is reachable from PushRelay but, in the sandbox's play, not from Facebook.
-        let url = env.sandbox.mediaURL("clip.mp4", bytes: 9_000_000).replacingOccurrences(of: "127.0.0.1", with: "localhost")
+        let url = env.sandbox.mediaURL("clip.mp4", bytes: 5_000_000).replacingOccurrences(of: "127.0.0.1", with: "localhost")
         let reply = try await env.push(
             identity, "facebook/page/video", #"{"request":{"push":{"page":{"id":"\#(Self.pageID)","url":"\#(url)"}}}}"#,
             headers: [("Prefer", "respond-async")])
@@ -113,7 +113,7 @@ import TestSupport
         #expect(event["state"] == "succeeded", "\(event.serialized())")
         let sent = env.sandbox.recorder.requests(provider: "facebook", token: pageToken)
         let phases = sent.map { $0.body?["upload_phase"]?.stringValue ?? ($0.body?["file_url"] != nil ? "file_url" : $0.method) }
-        #expect(phases == ["file_url", "start", "transfer", "transfer", "transfer", "finish", "GET"])
+        #expect(phases == ["file_url", "start", "transfer", "transfer", "finish", "GET"])
         let attempts = try #require(event["attempts"]?.arrayValue)
         #expect(attempts.first?["outcome"] == "permanent")
         #expect(attempts.last?["outcome"] == "succeeded")

@@ -85,7 +85,7 @@ import TestSupport
     @Test func videoIsAsynchronousByDefaultAndStreamsInChunks() async throws {
         let env = try await TestEnvironment.shared.value
         let identity = try await env.connectIdentity()
-        let url = env.sandbox.mediaURL("clip.mp4", bytes: 9_000_000)
+        let url = env.sandbox.mediaURL("clip.mp4", bytes: 5_000_000)
         let reply = try await env.push(identity, "twitter/video", #"{"request":{"push":{"video":{"video_url":"\#(url)","callback_url":""}}}}"#)
         #expect(reply.status == 202)
         #expect(reply.flag == "queued")
@@ -103,13 +103,13 @@ import TestSupport
         let received = env.sandbox.recorder.requests(provider: "x", token: identity.accessToken)
         #expect(received.map(\.path) == [
             "/2/media/upload/initialize", "/2/media/upload/\(videoID)/append", "/2/media/upload/\(videoID)/append",
-            "/2/media/upload/\(videoID)/append", "/2/media/upload/\(videoID)/finalize", "/2/media/upload",
+            "/2/media/upload/\(videoID)/finalize", "/2/media/upload",
         ])
         #expect(received[0].body?["media_category"] == "tweet_video")
         #expect(received[0].body?["media_type"] == "video/mp4")
-        #expect(received[0].body?["total_bytes"] == 9_000_000)
+        #expect(received[0].body?["total_bytes"] == 5_000_000)
         #expect(received[1].body?["segment_index"] == "0")
-        #expect(received[3].body?["segment_index"] == "2")
+        #expect(received[2].body?["segment_index"] == "1")
         #expect(received.last?.query.contains("command=STATUS") == true)
     }
 

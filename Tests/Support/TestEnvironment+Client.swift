@@ -131,7 +131,7 @@ extension TestEnvironment {
     }
 
     /// Reads `GET /push/events/<id>.json?wait=…`: the relay answers as soon as the event is final.
-    public func finalEvent(_ eventID: String, within seconds: Int = 30) async throws -> JSONValue {
+    public func finalEvent(_ eventID: String, within seconds: Int = 60) async throws -> JSONValue {
         let reply = try await send(.GET, "/push/events/\(eventID).json?wait=\(seconds)")
         guard let data = reply.data else { throw TestSetupError("no event \(eventID): \(reply.text)") }
         return data
