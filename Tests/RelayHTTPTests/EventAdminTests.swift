@@ -70,11 +70,7 @@ import TestSupport
             limited, "twitter/post", #"{"request":{"push":{"post":{"message":"first"}}}}"#, headers: [("Prefer", "respond-async")])
         let firstID = try #require(first.data?["event_id"]?.stringValue)
         // Wait until the 429 is recorded: from then on the identity is paused on X.
-        var event = try await env.send(.GET, "/push/events/\(firstID).json?wait=0.5")
-        let deadline = ContinuousClock.now + .seconds(30)
-        while event.data?["attempts"]?.arrayValue?.isEmpty != false, ContinuousClock.now < deadline {
-            event = try await env.send(.GET, "/push/events/\(firstID).json?wait=0.5")
-        }
+        _ = try await env.eventWithAttempts(firstID)
         let second = try await env.push(
             limited, "twitter/post", #"{"request":{"push":{"post":{"message":"second"}}}}"#, headers: [("Prefer", "respond-async")])
         let secondID = try #require(second.data?["event_id"]?.stringValue)

@@ -144,12 +144,7 @@ import TestSupport
         let reply = try await env.push(
             identity, "youtube/playlist", #"{"request":{"push":{"playlist":{"title":"Later"}}}}"#, headers: [("Prefer", "respond-async")])
         let eventID = try #require(reply.data?["event_id"]?.stringValue)
-        // The event stays open (not final): read it until its first attempt is recorded.
-        var event = try await env.send(.GET, "/push/events/\(eventID).json?wait=1")
-        let deadline = ContinuousClock.now + .seconds(30)
-        while event.data?["attempts"]?.arrayValue?.isEmpty != false, ContinuousClock.now < deadline {
-            event = try await env.send(.GET, "/push/events/\(eventID).json?wait=1")
-        }
+        let event = try await env.eventWithAttempts(eventID)
         let rows = try await env.store.client.query(
             "SELECT state, run_at > now() + interval '1 minute' FROM publish_jobs WHERE event_id = \(UUID(uuidString: eventID)!)")
         for try await (state, later) in rows.decode((String, Bool).self) {

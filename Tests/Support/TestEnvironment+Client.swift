@@ -130,6 +130,16 @@ extension TestEnvironment {
         #expect(attempts.allSatisfy { $0["outcome"] == "succeeded" }, sourceLocation: sourceLocation)
     }
 
+    /// Reads an event that stays open (a retry waits for a reset) until its first provider attempt is recorded.
+    public func eventWithAttempts(_ eventID: String, within seconds: Int = 60) async throws -> TestReply {
+        var event = try await send(.GET, "/push/events/\(eventID).json?wait=0.5")
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while event.data?["attempts"]?.arrayValue?.isEmpty != false, ContinuousClock.now < deadline {
+            event = try await send(.GET, "/push/events/\(eventID).json?wait=0.5")
+        }
+        return event
+    }
+
     /// Reads `GET /push/events/<id>.json?wait=…`: the relay answers as soon as the event is final.
     public func finalEvent(_ eventID: String, within seconds: Int = 60) async throws -> JSONValue {
         let reply = try await send(.GET, "/push/events/\(eventID).json?wait=\(seconds)")
