@@ -46,6 +46,9 @@ struct DatabaseBootstrap {
 
     /// Runs `body` with a connected store, then closes the pool.
     func withStore<T: Sendable>(logger: Logger, _ body: @Sendable (Store) async throws -> T) async throws -> T {
+        // PostgresNIO warns when the first query races the pool's start, which a one-shot command always does.
+        var logger = logger
+        logger.logLevel = max(logger.logLevel, .error)
         let client = PostgresClient(configuration: settings.clientConfiguration(maximumConnections: 4), backgroundLogger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
