@@ -102,6 +102,7 @@ let package = Package(
             name: "TestSupport",
             dependencies: [
                 "RelayCore", "RelayStore", "RelayEngine", "RelayHTTP", "ProviderSandbox",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -9,6 +9,8 @@ import Synchronization
 /// directly by a local worker). Nobody polls the database in a sleep loop to learn an outcome.
 public final class OutcomeBroker: Sendable {
     public let workBell = Doorbell()
+    /// Rung by `NOTIFY … 'callback'`: callbacks are due.
+    public let callbackBell = Doorbell()
     private let waiters = Mutex<[UUID: Doorbell]>([:])
 
     public init() {}
@@ -33,6 +35,8 @@ public final class OutcomeBroker: Sendable {
     public func handle(notification payload: String) {
         if payload == "job" {
             workBell.ring()
+        } else if payload == "callback" {
+            callbackBell.ring()
         } else if payload.hasPrefix("done:"), let id = UUID(uuidString: String(payload.dropFirst(5))) {
             finished(id)
         }
@@ -41,6 +45,7 @@ public final class OutcomeBroker: Sendable {
     /// The listener (re)connected: notifications may have been missed, so everyone looks again.
     public func reconnected() {
         workBell.ring()
+        callbackBell.ring()
         for bell in waiters.withLock({ Array($0.values) }) { bell.ring() }
     }
 }

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Logging
 import RelayCore
+import RelayProviders
 import RelayStore
 
 /// Accepts publish requests from the Push API and the publish-requested webhook, the same way.
@@ -31,10 +32,14 @@ public struct PublishIntake: Sendable {
     let syncTimeout: Duration
     let logger: Logger
 
-    public init(store: Store, broker: OutcomeBroker, syncTimeout: Duration, logger: Logger) {
+    /// Checks `callback_url`s when they are given (DESIGN §4: a refused address is a 400, never called).
+    let callbackPolicy: AddressPolicy
+
+    public init(store: Store, broker: OutcomeBroker, syncTimeout: Duration, callbackPolicy: AddressPolicy, logger: Logger) {
         self.store = store
         self.broker = broker
         self.syncTimeout = syncTimeout
+        self.callbackPolicy = callbackPolicy
         self.logger = logger
     }
 
@@ -52,6 +57,9 @@ public struct PublishIntake: Sendable {
     ) async throws -> Accepted {
         let request = try PushRequestParser.parse(body, route: route)
         if let notice = route.operation.removalNotice { throw RelayError.conflict(notice) }
+        if let callbackURL = request.callbackURL, let url = URL(string: callbackURL) {
+            try await callbackPolicy.check(url, field: "callback_url")
+        }
         guard let token = UUID(uuidString: identityToken), let identity = try await store.identities.find(token) else {
             throw RelayError.notFound("Unknown identity_token \(identityToken)")
         }

@@ -129,7 +129,7 @@ public final class PublishWorker: Service, Sendable {
 
         if case .tokenRejected = outcome {
             do {
-                try await store.identities.markNeedsReconnect(job.identityToken)
+                try await store.identities.markNeedsReconnect(job.identityToken, during: job.eventID)
             } catch {
                 logger.error("could not mark the identity needs_reconnect", metadata: ["error": "\(error)"])
             }

@@ -12,7 +12,9 @@ import UnixSignals
 
 /// Wires the routes of PushRelay's HTTP API. The server and the tests both call this, so what is
 /// tested is what ships.
-public func buildRouter(store: Store, intake: PublishIntake, webhooks: StandardWebhooks, logger: Logger) -> Router<RelayRequestContext> {
+public func buildRouter(
+    store: Store, intake: PublishIntake, webhooks: StandardWebhooks, policy: AddressPolicy, logger: Logger
+) -> Router<RelayRequestContext> {
     let router = Router(context: RelayRequestContext.self)
     router.add(middleware: EnvelopeMiddleware(logger: logger))
     let authenticator = APIKeyAuthenticator(store: store, cache: AuthenticationCache())
@@ -21,6 +23,7 @@ public func buildRouter(store: Store, intake: PublishIntake, webhooks: StandardW
     EventController(store: store, intake: intake, authenticator: authenticator).addRoutes(to: router)
     WebhookController(store: store, intake: intake, verifier: webhooks).addRoutes(to: router)
     IdentityController(store: store, authenticator: authenticator).addRoutes(to: router)
+    SubscriptionController(store: store, authenticator: authenticator, policy: policy).addRoutes(to: router)
     return router
 }
 
@@ -74,11 +77,15 @@ public enum RelayServer {
                         store: store, adapters: adapters, http: http, media: media, broker: broker,
                         configuration: configuration, logger: logger))
                 services.append(LeaseRescuer(store: store, configuration: configuration, logger: logger))
+                services.append(CallbackWorker(store: store, http: http, broker: broker, configuration: configuration, logger: logger))
             }
             if configuration.role.runsAPI {
-                let intake = PublishIntake(store: store, broker: broker, syncTimeout: configuration.syncTimeout, logger: logger)
+                let intake = PublishIntake(
+                    store: store, broker: broker, syncTimeout: configuration.syncTimeout,
+                    callbackPolicy: AddressPolicy(allowPrivate: configuration.mediaAllowPrivate), logger: logger)
                 let router = buildRouter(
-                    store: store, intake: intake, webhooks: StandardWebhooks(secrets: configuration.webhookSecrets), logger: logger)
+                    store: store, intake: intake, webhooks: StandardWebhooks(secrets: configuration.webhookSecrets),
+                    policy: AddressPolicy(allowPrivate: configuration.mediaAllowPrivate), logger: logger)
                 let app = Application(
                     router: router,
                     configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "PushRelay"),

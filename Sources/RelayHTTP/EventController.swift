@@ -16,8 +16,10 @@ struct EventController {
         events.get("{event_id}", use: show)
         events.delete("{event_id}", use: cancel)
         events.post("{event_id}/retry.json", use: retry)
+        events.post("{event_id}/replay.json", use: replay)
         MethodGuard.refuse(["POST", "PUT", "PATCH"], on: "push/events/{event_id}", in: router)
         MethodGuard.refuse(["GET", "PUT", "PATCH", "DELETE"], on: "push/events/{event_id}/retry.json", in: router)
+        MethodGuard.refuse(["GET", "PUT", "PATCH", "DELETE"], on: "push/events/{event_id}/replay.json", in: router)
     }
 
     @Sendable func show(_ request: Request, context: RelayRequestContext) async throws -> Response {
@@ -57,6 +59,18 @@ struct EventController {
             throw RelayError.conflict("The event is \(state.rawValue); only failed or indeterminate publish requests can be retried")
         case .unknown: throw RelayError.notFound("Unknown publish event \(id.uuidString.lowercased())")
         }
+    }
+
+    /// `POST /push/events/<id>/replay.json`: the event's callbacks are sent again, with their original `webhook-id`s.
+    @Sendable func replay(_ request: Request, context: RelayRequestContext) async throws -> Response {
+        let id = try Self.eventID(context.parameters.get("event_id") ?? "", suffix: "", path: request.uri.path)
+        guard try await store.events.status(id) != nil else { throw RelayError.notFound("Unknown event \(id.uuidString.lowercased())") }
+        let count = try await store.callbacks.replay(id)
+        guard let status = try await store.events.status(id) else { throw RelayError.notFound("Unknown event \(id.uuidString.lowercased())") }
+        return Envelope.queued(
+            resource: request.uri.path, data: EventRendering.statusDocument(status),
+            info: count == 0 ? "The event has no callbacks to send" : "\(count) callback(s) will be sent again"
+        ).response(retryAfter: nil, eventID: id)
     }
 
     func document(_ id: UUID, resource: String, waitingUpTo wait: Duration) async throws -> Response {

@@ -54,7 +54,7 @@ enum EventRendering {
             "result": status.state == .succeeded ? status.result ?? .null : .null,
             "error": error,
             "attempts": .array(status.attempts),
-            "callbacks": [],
+            "callbacks": .array(status.callbacks),
         ]
     }
 }

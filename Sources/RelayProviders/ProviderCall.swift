@@ -114,7 +114,8 @@ extension ProviderSession {
         return false
     }
 
-    static func describe(_ error: any Error) -> String {
+    /// A short human description of a transport error, for error infos and logs.
+    public static func describe(_ error: any Error) -> String {
         if let error = error as? HTTPClientError {
             switch error {
             case .remoteConnectionClosed: return "the connection was closed before an answer"
@@ -137,7 +138,7 @@ extension ProviderSession {
         return body.count > 1000 ? text + "…" : text
     }
 
-    static func milliseconds(since start: ContinuousClock.Instant) -> Double {
+    public static func milliseconds(since start: ContinuousClock.Instant) -> Double {
         let elapsed = ContinuousClock.now - start
         return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
     }

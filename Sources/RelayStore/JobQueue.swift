@@ -168,10 +168,15 @@ public struct JobQueue: Sendable {
                 ON CONFLICT (identity_token, provider) DO UPDATE
                     SET paused_until = greatest(provider_pauses.paused_until, EXCLUDED.paused_until), reason = EXCLUDED.reason,
                         updated_at = now()
-                RETURNING 1)
-            SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM a), (SELECT count(*) FROM n), (SELECT count(*) FROM p)
+                RETURNING 1),
+            c AS (
+                SELECT enqueue_push_callbacks(
+                    u.event_id, \(transition.state.rawValue)::text, \(result)::json, \(error?.status)::integer, \(error?.info)::text)
+                FROM u WHERE \(isFinal))
+            SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM a), (SELECT count(*) FROM n), (SELECT count(*) FROM p),
+                   (SELECT count(*) FROM c)
             """, logger: store.logger)
-        for try await (updated, _, _, _) in rows.decode((Int64, Int64, Int64, Int64).self) { return updated == 1 }
+        for try await (updated, _, _, _, _) in rows.decode((Int64, Int64, Int64, Int64, Int64).self) { return updated == 1 }
         return false
     }
 
@@ -287,11 +292,13 @@ public struct JobQueue: Sendable {
                         ELSE 'The worker stopped before the publishing call; tried again' END,
                     updated_at = now()
                 FROM decided d WHERE j.event_id = d.event_id
-                RETURNING j.event_id, j.state),
+                RETURNING j.event_id, j.state, j.error_code, j.error_info),
             n AS (
                 SELECT pg_notify(\(Store.notificationChannel), CASE WHEN u.state = 'queued' THEN 'job' ELSE 'done:' || u.event_id END)
-                FROM u)
-            SELECT u.event_id, u.state, (SELECT count(*) FROM n) FROM u
+                FROM u),
+            c AS (
+                SELECT enqueue_push_callbacks(u.event_id, u.state, NULL, u.error_code, u.error_info) FROM u WHERE u.state <> 'queued')
+            SELECT u.event_id, u.state, (SELECT count(*) FROM n) + (SELECT count(*) FROM c) FROM u
             """, logger: store.logger)
         var rescued: [Rescued] = []
         for try await (eventID, state, _) in rows.decode((UUID, String, Int64).self) {

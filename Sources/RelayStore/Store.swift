@@ -24,6 +24,8 @@ public struct Store: Sendable {
     public var identities: IdentityRepository { IdentityRepository(store: self) }
     public var events: EventRepository { EventRepository(store: self) }
     public var jobs: JobQueue { JobQueue(store: self) }
+    public var subscriptions: SubscriptionRepository { SubscriptionRepository(store: self) }
+    public var callbacks: CallbackQueue { CallbackQueue(store: self) }
 
     /// Runs `body` in a transaction; an error thrown by `body` (a `RelayError`, say) comes out as itself,
     /// not wrapped in PostgresNIO's `PostgresTransactionError`.

@@ -22,6 +22,8 @@ public final class TestEnvironment: Sendable {
     public let database: DatabaseSettings
     public let apiKey: (publicKey: String, privateKey: String)
     public let webhookSecret: String
+    /// The callback secret of the test API key: signs callbacks to a request's `callback_url`.
+    public let callbackSecret: String
     public let http: HTTPClient
     public let logger: Logger
 
@@ -29,7 +31,7 @@ public final class TestEnvironment: Sendable {
 
     init(
         baseURL: String, sandbox: ProviderSandbox, store: Store, database: DatabaseSettings,
-        apiKey: (publicKey: String, privateKey: String), webhookSecret: String, logger: Logger
+        apiKey: (publicKey: String, privateKey: String), webhookSecret: String, callbackSecret: String, logger: Logger
     ) {
         self.baseURL = baseURL
         self.sandbox = sandbox
@@ -37,6 +39,7 @@ public final class TestEnvironment: Sendable {
         self.database = database
         self.apiKey = apiKey
         self.webhookSecret = webhookSecret
+        self.callbackSecret = callbackSecret
         // Tests run in parallel and long-poll: more connections to the relay than the default 8.
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
@@ -62,6 +65,8 @@ public final class TestEnvironment: Sendable {
         let apiKey = (publicKey: "test-\(UUID().uuidString.prefix(8).lowercased())", privateKey: UUID().uuidString.lowercased())
         configuration.apiKey = apiKey
         let webhookSecret = "whsec_" + Data((0..<24).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        let callbackSecret = "whsec_" + Data((0..<24).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        configuration.callbackRetrySchedule = [0, 1, 1]
         configuration.webhookSecrets = [webhookSecret]
         sandbox.configure(&configuration)
         let cipher = try CredentialCipher(base64Key: CredentialCipher.generateKey())
@@ -73,7 +78,7 @@ public final class TestEnvironment: Sendable {
                 try await RelayServer.run(
                     configuration: finalConfiguration, database: database, cipher: cipher, logger: logger,
                     prepare: { store in
-                        _ = try await store.apiKeys.ensure(publicKey: apiKey.publicKey, privateKey: apiKey.privateKey, callbackSecret: nil)
+                        _ = try await store.apiKeys.ensure(publicKey: apiKey.publicKey, privateKey: apiKey.privateKey, callbackSecret: callbackSecret)
                     },
                     onReady: { continuation.yield($0); continuation.finish() })
             } catch {
@@ -86,7 +91,7 @@ public final class TestEnvironment: Sendable {
         guard let ready else { throw TestSetupError("the relay did not start") }
         return TestEnvironment(
             baseURL: "http://127.0.0.1:\(ready.port)", sandbox: sandbox, store: ready.store, database: database,
-            apiKey: apiKey, webhookSecret: webhookSecret, logger: logger)
+            apiKey: apiKey, webhookSecret: webhookSecret, callbackSecret: callbackSecret, logger: logger)
     }
 
     /// Quiet unless `TEST_LOG_LEVEL` (trace … critical) asks for more.
@@ -104,6 +109,7 @@ public final class TestEnvironment: Sendable {
         configuration.mediaAllowPrivate = true
         configuration.pollInterval = .milliseconds(500)
         configuration.webhookSecrets = [webhookSecret]
+        configuration.callbackRetrySchedule = [0, 1, 1]
         sandbox.configure(&configuration)
         adjust(&configuration)
         let (stream, continuation) = AsyncStream<RelayServer.Ready>.makeStream()

@@ -69,6 +69,8 @@ public struct EventStatus: Sendable {
     public let errorCode: Int?
     public let errorInfo: String?
     public let attempts: [JSONValue]
+    /// The callbacks owed for this event, with their delivery tries.
+    public let callbacks: [JSONValue]
 }
 
 /// The `events` table and the publish requests it feeds into the queue.
@@ -139,6 +141,7 @@ public struct EventRepository: Sendable {
         for try await row in rows {
             let r = row.makeRandomAccess()
             let attempts = try await self.attempts(eventID)
+            let callbacks = try await store.callbacks.forEvent(eventID)
             return EventStatus(
                 eventID: try r["id"].decode(UUID.self),
                 kind: try r["kind"].decode(String.self),
@@ -151,7 +154,8 @@ public struct EventRepository: Sendable {
                 result: try r["result"].decode(String?.self).flatMap(JSONValue.parse(text:)),
                 errorCode: try r["error_code"].decode(Int?.self),
                 errorInfo: try r["error_info"].decode(String?.self),
-                attempts: attempts)
+                attempts: attempts,
+                callbacks: callbacks)
         }
         return nil
     }

@@ -97,6 +97,9 @@ public struct IdentityRepository: Sendable {
             try await db.query(
                 "UPDATE events SET identity_token = \(identityToken) WHERE id = \(eventID)", logger: logger
             ).drain()
+            try await db.query(
+                "SELECT enqueue_identity_callbacks(\(eventID), 'identity.connected', \(identityToken))", logger: logger
+            ).drain()
             return IdentityChange(eventID: eventID, identityToken: identityToken, provider: identity.provider, isReplay: false)
         }
     }
@@ -132,6 +135,9 @@ public struct IdentityRepository: Sendable {
             ).drain()
             try await connection.query(
                 "UPDATE events SET provider = \(provider.rawValue) WHERE id = \(recorded.eventID)", logger: logger
+            ).drain()
+            try await connection.query(
+                "SELECT enqueue_identity_callbacks(\(recorded.eventID), 'identity.disconnected', \(identityToken))", logger: logger
             ).drain()
             return IdentityChange(eventID: recorded.eventID, identityToken: identityToken, provider: provider, isReplay: false)
         }
@@ -211,12 +217,15 @@ public struct IdentityRepository: Sendable {
         ).drain()
     }
 
-    /// The provider refused the token and it could not be refreshed.
-    public func markNeedsReconnect(_ identityToken: UUID) async throws {
+    /// The provider refused the token and it could not be refreshed (while publishing `eventID`):
+    /// the identity needs its user to reconnect, and subscribers hear of it once.
+    public func markNeedsReconnect(_ identityToken: UUID, during eventID: UUID) async throws {
         try await store.client.query(
             """
-            UPDATE identities SET state = 'needs_reconnect', updated_at = now()
-            WHERE identity_token = \(identityToken) AND state = 'connected'
+            WITH u AS (
+                UPDATE identities SET state = 'needs_reconnect', updated_at = now()
+                WHERE identity_token = \(identityToken) AND state = 'connected' RETURNING identity_token)
+            SELECT enqueue_identity_callbacks(\(eventID), 'identity.needs_reconnect', u.identity_token) FROM u
             """, logger: store.logger
         ).drain()
     }

@@ -1,0 +1,121 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import RelayCore
+import RelayProviders
+import RelayStore
+import ServiceLifecycle
+import Synchronization
+
+/// Delivers signed callbacks to subscribers (DESIGN §4): Standard Webhooks headers with a `webhook-id`
+/// stable across tries, any 2xx is delivered, 410 Gone disables the subscription, anything else is tried
+/// again on `PUSHRELAY_CALLBACK_RETRY_SCHEDULE` (±20 % jitter) and then marked `dead`.
+///
+/// Each delivery runs in its own task, so one slow or failing subscriber never delays the others.
+public final class CallbackWorker: Service, Sendable {
+    let store: Store
+    let http: HTTPClient
+    let policy: AddressPolicy
+    let broker: OutcomeBroker
+    let schedule: [Int]
+    let concurrency: Int
+    let pollInterval: Duration
+    let logger: Logger
+    let owner = "callbacks:\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8).lowercased())"
+    private let inFlight = Atomic<Int>(0)
+
+    public init(store: Store, http: HTTPClient, broker: OutcomeBroker, configuration: Configuration, logger: Logger) {
+        self.store = store
+        self.http = http
+        self.policy = AddressPolicy(allowPrivate: configuration.mediaAllowPrivate)
+        self.broker = broker
+        self.schedule = configuration.callbackRetrySchedule
+        self.concurrency = max(4, configuration.workers)
+        self.pollInterval = configuration.pollInterval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                let free = concurrency - inFlight.load(ordering: .relaxed)
+                var claimedAll = false
+                if free > 0 {
+                    do {
+                        let due = try await store.callbacks.claim(owner: owner, limit: free, lease: .seconds(60))
+                        for callback in due {
+                            inFlight.add(1, ordering: .relaxed)
+                            group.addTask {
+                                await self.deliver(callback)
+                                self.inFlight.subtract(1, ordering: .relaxed)
+                                self.broker.callbackBell.ring()
+                            }
+                        }
+                        claimedAll = due.count == free
+                    } catch {
+                        logger.warning("could not claim callbacks", metadata: ["error": "\(String(reflecting: error))"])
+                    }
+                }
+                if claimedAll { continue }
+                await broker.callbackBell.wait(upTo: pollInterval)
+            }
+        }
+    }
+
+    /// One try: sign, POST, record, decide what comes next.
+    func deliver(_ callback: ClaimedCallback) async {
+        let started = Date()
+        let clock = ContinuousClock.now
+        var status: Int?
+        var failure: String?
+        var excerpt: String?
+        do {
+            guard let url = URL(string: callback.url) else { throw RelayError.badRequest("\(callback.url) is not a URL") }
+            try await policy.check(url, field: "callback URL")
+            let timestamp = Int(Date().timeIntervalSince1970)
+            let webhookID = "msg_\(callback.id.uuidString.lowercased())"
+            let body = Data(callback.payload.utf8)
+            var request = HTTPClientRequest(url: callback.url)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "User-Agent", value: "PushRelay callbacks")
+            request.headers.add(name: "webhook-id", value: webhookID)
+            request.headers.add(name: "webhook-timestamp", value: String(timestamp))
+            request.headers.add(
+                name: "webhook-signature", value: StandardWebhooks(secrets: [callback.secret]).signature(id: webhookID, timestamp: timestamp, body: body))
+            request.body = .bytes(ByteBuffer(bytes: body))
+            let response = try await http.execute(request, timeout: .seconds(15))
+            status = Int(response.status.code)
+            let answer = try await response.body.collect(upTo: 64 << 10)
+            excerpt = String(buffer: answer).prefix(500).description
+        } catch let error as RelayError {
+            failure = error.info
+        } catch {
+            failure = ProviderSession.describe(error)
+        }
+        let delivered = status.map { (200..<300).contains($0) } ?? false
+        let refusedForGood = failure?.contains("inside its network") == true || status == 410
+        let next: CallbackDelivery.Next
+        if delivered {
+            next = .delivered
+        } else if refusedForGood || callback.attempt >= schedule.count {
+            next = .dead
+        } else {
+            let wait = Double(schedule[callback.attempt]) * Double.random(in: 0.8...1.2)
+            next = .retry(at: Date().addingTimeInterval(wait))
+        }
+        let delivery = CallbackDelivery(
+            httpStatus: status, error: failure, responseExcerpt: excerpt, startedAt: started,
+            durationMilliseconds: ProviderSession.milliseconds(since: clock),
+            next: next, disablesSubscription: status == 410 && callback.subscriptionID != nil)
+        do {
+            try await store.callbacks.record(callback.id, owner: owner, attempt: callback.attempt, delivery: delivery)
+        } catch {
+            logger.warning("could not record a callback delivery", metadata: ["error": "\(String(reflecting: error))"])
+        }
+        logger.info(
+            delivered ? "callback delivered" : "callback not delivered",
+            metadata: ["webhook_id": "msg_\(callback.id.uuidString.lowercased())", "status": "\(status.map(String.init) ?? failure ?? "")"])
+    }
+}

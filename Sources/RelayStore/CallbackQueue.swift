@@ -1,0 +1,145 @@
+import Foundation
+import PostgresNIO
+import RelayCore
+
+/// A callback leased to a delivery worker, with the secret that signs it (decrypted).
+public struct ClaimedCallback: Sendable {
+    public let id: UUID
+    public let url: String
+    public let payload: String
+    /// 1 for the first delivery try.
+    public let attempt: Int
+    public let secret: String
+    public let subscriptionID: UUID?
+}
+
+/// How one delivery try ended.
+public struct CallbackDelivery: Sendable {
+    public enum Next: Sendable {
+        case delivered
+        case retry(at: Date)
+        case dead
+    }
+
+    public var httpStatus: Int?
+    public var error: String?
+    public var responseExcerpt: String?
+    public var startedAt: Date
+    public var durationMilliseconds: Double
+    public var next: Next
+    /// 410 Gone: the subscription asked to be removed.
+    public var disablesSubscription: Bool
+
+    public init(
+        httpStatus: Int?, error: String?, responseExcerpt: String?, startedAt: Date, durationMilliseconds: Double, next: Next,
+        disablesSubscription: Bool
+    ) {
+        self.httpStatus = httpStatus
+        self.error = error
+        self.responseExcerpt = responseExcerpt
+        self.startedAt = startedAt
+        self.durationMilliseconds = durationMilliseconds
+        self.next = next
+        self.disablesSubscription = disablesSubscription
+    }
+}
+
+/// The callback queue: claim due callbacks with `FOR UPDATE SKIP LOCKED` under a lease, record each try.
+public struct CallbackQueue: Sendable {
+    let store: Store
+
+    /// Leases up to `limit` due callbacks; also takes back deliveries whose worker died (a re-delivery carries
+    /// the same `webhook-id`, so subscribers can drop the duplicate).
+    public func claim(owner: String, limit: Int, lease: Duration) async throws -> [ClaimedCallback] {
+        let rows = try await store.client.query(
+            """
+            WITH c AS (
+                SELECT id FROM callbacks
+                WHERE (state = 'pending' AND next_attempt_at <= now()) OR (state = 'delivering' AND lease_expires_at < now())
+                ORDER BY next_attempt_at LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+            UPDATE callbacks k SET state = 'delivering', lease_owner = \(owner),
+                lease_expires_at = now() + make_interval(secs => \(Double(lease.components.seconds))), attempt_count = k.attempt_count + 1
+            FROM c WHERE k.id = c.id
+            RETURNING k.id, k.url, k.payload::text, k.attempt_count, k.subscription_id,
+                (SELECT s.secret FROM subscriptions s WHERE s.id = k.subscription_id),
+                (SELECT s.secret_key_id FROM subscriptions s WHERE s.id = k.subscription_id),
+                (SELECT a.callback_secret FROM api_keys a WHERE a.id = k.api_key_id),
+                (SELECT a.callback_secret_key_id FROM api_keys a WHERE a.id = k.api_key_id)
+            """, logger: store.logger)
+        var claimed: [ClaimedCallback] = []
+        for try await row in rows.decode((UUID, String, String, Int, UUID?, Data?, String?, Data?, String?).self) {
+            guard let sealed = row.5 ?? row.7, let keyID = row.6 ?? row.8 else { continue }
+            claimed.append(
+                ClaimedCallback(
+                    id: row.0, url: row.1, payload: row.2, attempt: row.3, secret: try store.cipher.openString(sealed, keyID: keyID),
+                    subscriptionID: row.4))
+        }
+        return claimed
+    }
+
+    /// Records a try and moves the callback on, in one statement; a 410 disables its subscription.
+    public func record(_ id: UUID, owner: String, attempt: Int, delivery: CallbackDelivery) async throws {
+        var state = "pending"
+        var nextAt: Date?
+        switch delivery.next {
+        case .delivered: state = "delivered"
+        case .retry(let at): nextAt = at
+        case .dead: state = "dead"
+        }
+        try await store.client.query(
+            """
+            WITH u AS (
+                UPDATE callbacks SET state = \(state), lease_owner = NULL, lease_expires_at = NULL,
+                    next_attempt_at = coalesce(\(nextAt), next_attempt_at),
+                    delivered_at = CASE WHEN \(state) = 'delivered' THEN now() END
+                WHERE id = \(id) AND lease_owner = \(owner) RETURNING id, subscription_id),
+            a AS (
+                INSERT INTO callback_attempts (callback_id, attempt, http_status, error, response_excerpt, started_at, duration_ms)
+                SELECT u.id, \(attempt), \(delivery.httpStatus), \(delivery.error), \(delivery.responseExcerpt), \(delivery.startedAt),
+                       \(delivery.durationMilliseconds)
+                FROM u RETURNING 1),
+            s AS (
+                UPDATE subscriptions SET state = 'disabled', disabled_at = now(), disabled_reason = 'the subscriber answered 410 Gone'
+                WHERE \(delivery.disablesSubscription) AND state = 'active' AND id = (SELECT subscription_id FROM u) RETURNING 1)
+            SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM s)
+            """, logger: store.logger
+        ).drain()
+    }
+
+    /// Sends an event's callbacks again (same ids, so the same `webhook-id`). Returns how many.
+    public func replay(_ eventID: UUID) async throws -> Int {
+        let rows = try await store.client.query(
+            """
+            WITH u AS (
+                UPDATE callbacks SET state = 'pending', next_attempt_at = now(), attempt_count = 0, delivered_at = NULL,
+                    lease_owner = NULL, lease_expires_at = NULL
+                WHERE event_id = \(eventID) RETURNING 1),
+            n AS (SELECT pg_notify(\(Store.notificationChannel), 'callback') FROM (SELECT 1 FROM u LIMIT 1) AS any_replayed)
+            SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM n)
+            """, logger: store.logger)
+        for try await (count, _) in rows.decode((Int64, Int64).self) { return Int(count) }
+        return 0
+    }
+
+    /// The callbacks of an event with their tries, for `GET /push/events/<id>.json`.
+    public func forEvent(_ eventID: UUID) async throws -> [JSONValue] {
+        let rows = try await store.client.query(
+            """
+            SELECT k.id, k.type, k.url, k.state, k.subscription_id, k.attempt_count, k.delivered_at,
+                   coalesce((SELECT json_agg(json_build_object('attempt', a.attempt, 'status', a.http_status, 'error', a.error,
+                                'duration_ms', a.duration_ms, 'started_at', a.started_at) ORDER BY a.id)
+                             FROM callback_attempts a WHERE a.callback_id = k.id), '[]')::text
+            FROM callbacks k WHERE k.event_id = \(eventID) ORDER BY k.created_at, k.id
+            """, logger: store.logger)
+        var callbacks: [JSONValue] = []
+        for try await row in rows.decode((UUID, String, String, String, UUID?, Int, Date?, String).self) {
+            callbacks.append([
+                "webhook_id": .string("msg_\(row.0.uuidString.lowercased())"), "type": .string(row.1), "url": .string(row.2),
+                "state": .string(row.3), "subscription_id": row.4.map { .string($0.uuidString.lowercased()) } ?? .null,
+                "attempt_count": .integer(Int64(row.5)), "delivered_at": row.6.map { .string(RFC3339.format($0)) } ?? .null,
+                "attempts": JSONValue.parse(text: row.7) ?? [],
+            ])
+        }
+        return callbacks
+    }
+}
