@@ -34,7 +34,7 @@ public final class LeaseRescuer: Service, Sendable {
             } catch {
                 logger.warning("could not rescue expired leases", metadata: ["error": "\(String(reflecting: error))"])
             }
-            try? await Task.sleep(for: interval)
+            try? await cancelWhenGracefulShutdown { [interval] in try await Task.sleep(for: interval) }
         }
     }
 }
