@@ -50,6 +50,11 @@ import TestSupport
                 id: webhookID, timestamp: callback.headers["webhook-timestamp"], signature: callback.headers["webhook-signature"],
                 body: callback.body, now: Date())
         }
+        // Someone else's implementation agrees: the Standard Webhooks reference library (CI provides it).
+        if let python = ProcessInfo.processInfo.environment["PUSHRELAY_STANDARD_WEBHOOKS_PYTHON"], !python.isEmpty {
+            #expect(try await Self.referenceVerifies(python: python, secret: secret, callback: callback, body: callback.body))
+            #expect(try await !Self.referenceVerifies(python: python, secret: secret, callback: callback, body: callback.body + Data(" ".utf8)))
+        }
         // The event shows its callback, delivered.
         let event = try await env.finalEvent(eventID)
         let shown = event["callbacks"]?.arrayValue?.first { $0["webhook_id"]?.stringValue == webhookID }
@@ -57,6 +62,28 @@ import TestSupport
 
         #expect(try await env.send(.DELETE, "/subscriptions/\(subscriptionID).json").status == 200)
         #expect(try await env.send(.DELETE, "/subscriptions/\(subscriptionID).json").status == 404)
+    }
+
+    /// Runs `.ci/verify_webhook.py` (the `standardwebhooks` package) on a received callback.
+    static func referenceVerifies(python: String, secret: String, callback: CallbackReceiver.Received, body: Data) async throws -> Bool {
+        var root = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { root.deleteLastPathComponent() }
+        let bodyFile = FileManager.default.temporaryDirectory.appendingPathComponent("callback-\(UUID().uuidString).json")
+        try body.write(to: bodyFile)
+        defer { try? FileManager.default.removeItem(at: bodyFile) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [
+            root.appendingPathComponent(".ci/verify_webhook.py").path, secret, callback.headers["webhook-id"] ?? "",
+            callback.headers["webhook-timestamp"] ?? "", callback.headers["webhook-signature"] ?? "", bodyFile.path,
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+        return status == 0
     }
 
     @Test func callbackURLIsRetriedWithTheSameWebhookIDThenDelivered() async throws {
