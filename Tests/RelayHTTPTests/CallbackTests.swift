@@ -108,6 +108,30 @@ import TestSupport
         }
     }
 
+    @Test func aHangingSubscriberDelaysNoOther() async throws {
+        let env = try await TestEnvironment.shared.value
+        let receiver = try await Self.receiver.value
+        let slowPath = "/hanging/\(UUID().uuidString)"
+        let fastPath = "/fast/\(UUID().uuidString)"
+        receiver.hold(slowPath)
+        let identity = try await env.connectIdentity()
+        let slow = try await env.push(
+            identity, "twitter/post", #"{"request":{"callback_url":"\#(receiver.origin)\#(slowPath)","push":{"post":{"message":"slow \#(UUID())"}}}}"#)
+        let slowID = try #require(slow.headers.first(name: "PushRelay-Event-Id"))
+        // Its delivery is in flight and hangs…
+        let deadline = ContinuousClock.now + .seconds(30)
+        while receiver.heldCount(slowPath) == 0 && ContinuousClock.now < deadline { await Task.yield() }
+        #expect(receiver.heldCount(slowPath) == 1)
+        // …while a later callback to someone else is delivered.
+        let fast = try await env.push(
+            identity, "twitter/post", #"{"request":{"callback_url":"\#(receiver.origin)\#(fastPath)","push":{"post":{"message":"fast \#(UUID())"}}}}"#)
+        let fastID = try #require(fast.headers.first(name: "PushRelay-Event-Id"))
+        #expect(await receiver.callbacks(path: fastPath, eventID: fastID, within: 30).count == 1)
+        #expect(receiver.heldCount(slowPath) == 1, "the hanging delivery is still waiting")
+        receiver.release(slowPath)
+        #expect(await receiver.callbacks(path: slowPath, eventID: slowID).count == 1)
+    }
+
     @Test func aCallbackThatNeverSucceedsEndsDead() async throws {
         let env = try await TestEnvironment.shared.value
         let receiver = try await Self.receiver.value

@@ -159,6 +159,15 @@ import TestSupport
         #expect(env.sandbox.recorder.requests(provider: "x", token: identity.accessToken).count == 1)
     }
 
+    @Test func aScheduleInThePastPublishesNow() async throws {
+        let env = try await TestEnvironment.shared.value
+        let identity = try await env.connectIdentity()
+        let reply = try await env.push(
+            identity, "twitter/post", #"{"request":{"schedule":{"at":"2020-01-01T00:00:00Z"},"push":{"post":{"message":"right away"}}}}"#)
+        #expect(reply.status == 200)
+        #expect(reply.data?["post_id"]?.stringValue?.isEmpty == false)
+    }
+
     @Test func scheduledRequestWaitsForItsTime() async throws {
         let env = try await TestEnvironment.shared.value
         let identity = try await env.connectIdentity()

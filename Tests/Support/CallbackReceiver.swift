@@ -20,6 +20,9 @@ public final class CallbackReceiver: Sendable {
     struct State {
         var received: [Received] = []
         var scripts: [String: [Int]] = [:]
+        /// Paths whose requests wait until released (a slow subscriber), and the requests waiting.
+        var holding: Set<String> = []
+        var held: [String: [CheckedContinuation<Void, Never>]] = [:]
         var waiters: [(id: UUID, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
@@ -35,6 +38,7 @@ public final class CallbackReceiver: Sendable {
         router.post("**") { request, _ -> Response in
             let body = try await request.body.collect(upTo: 1 << 20)
             guard let receiver = holder.withLock({ $0 }) else { return Response(status: .serviceUnavailable) }
+            await receiver.waitIfHeld(request.uri.path)
             return receiver.receive(path: request.uri.path, headers: request.headers, body: Data(buffer: body))
         }
         var logger = Logger(label: "callback-receiver")
@@ -56,6 +60,35 @@ public final class CallbackReceiver: Sendable {
     /// Answers the next requests to `path` with these statuses, in order.
     public func script(_ path: String, statuses: [Int]) {
         state.withLock { $0.scripts[path, default: []].append(contentsOf: statuses) }
+    }
+
+    /// Requests to `path` wait, unanswered, until `release(path)`: a subscriber that hangs.
+    public func hold(_ path: String) {
+        state.withLock { _ = $0.holding.insert(path) }
+    }
+
+    /// Answers the requests held on `path`, and stops holding it.
+    public func release(_ path: String) {
+        let waiting = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.holding.remove(path)
+            return state.held.removeValue(forKey: path) ?? []
+        }
+        for request in waiting { request.resume() }
+    }
+
+    /// How many requests are waiting on `path`.
+    public func heldCount(_ path: String) -> Int { state.withLock { $0.held[path]?.count ?? 0 } }
+
+    /// Waits (before answering) while `path` is held.
+    func waitIfHeld(_ path: String) async {
+        await withCheckedContinuation { continuation in
+            let held = state.withLock { state -> Bool in
+                guard state.holding.contains(path) else { return false }
+                state.held[path, default: []].append(continuation)
+                return true
+            }
+            if !held { continuation.resume() }
+        }
     }
 
     func receive(path: String, headers: HTTPFields, body: Data) -> Response {
