@@ -70,9 +70,14 @@ public final class CallbackWorker: Service, Sendable {
         var status: Int?
         var failure: String?
         var excerpt: String?
+        // A URL that is not allowed stays not allowed: no retry.
+        var refusedAddress = false
         do {
             guard let url = URL(string: callback.url) else { throw RelayError.badRequest("\(callback.url) is not a URL") }
-            try await policy.check(url, field: "callback URL")
+            do { try await policy.check(url, field: "callback URL") } catch {
+                refusedAddress = true
+                throw error
+            }
             let timestamp = Int(Date().timeIntervalSince1970)
             let webhookID = "msg_\(callback.id.uuidString.lowercased())"
             let body = Data(callback.payload.utf8)
@@ -95,7 +100,7 @@ public final class CallbackWorker: Service, Sendable {
             failure = ProviderSession.describe(error)
         }
         let delivered = status.map { (200..<300).contains($0) } ?? false
-        let refusedForGood = failure?.contains("inside its network") == true || status == 410
+        let refusedForGood = refusedAddress || status == 410
         let next: CallbackDelivery.Next
         if delivered {
             next = .delivered

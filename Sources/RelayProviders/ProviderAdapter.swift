@@ -86,8 +86,11 @@ public final class ProviderSession: Sendable {
     public func takeAttempts() -> [ProviderAttempt] { log.take() }
 
     /// Saves intermediate provider ids durably before going on, so a retry or restart resumes from here.
-    public func checkpoint(_ progress: JSONValue) async throws {
-        try await saveProgress(progress, log.take())
+    /// If they cannot be saved the try stops (to be retried): going on would upload again after a restart.
+    public func checkpoint(_ progress: JSONValue) async throws(PublishStop) {
+        do { try await saveProgress(progress, log.take()) } catch {
+            throw PublishStop(.retry(RelayError(status: 503, info: "could not save upload progress: \(error)"), notBefore: nil, rateLimited: false))
+        }
     }
 }
 

@@ -123,7 +123,7 @@ public struct FacebookAdapter: ProviderAdapter {
                 summary: ["page_id": .string(content.pageID), "published": false], provider: provider, classify: classify)
             guard let id = response.json?["id"]?.stringValue else { throw .unexpected(provider, response, "photos.create") }
             ids.append(id)
-            try await checkpoint(["photo_ids": .array(ids.map(JSONValue.string))], session: session)
+            try await session.checkpoint(["photo_ids": .array(ids.map(JSONValue.string))])
         }
         data.append(("picture_id", .string(ids[0])))
         data.append(("picture_location", .string("https://www.facebook.com/\(ids[0])")))
@@ -149,7 +149,7 @@ public struct FacebookAdapter: ProviderAdapter {
                 session.logger.info("Facebook could not fetch the video; uploading it", metadata: ["page_id": "\(content.pageID)"])
                 videoID = try await uploadVideo(content, token: token, job: job, session: session)
             }
-            try await checkpoint(["video_id": .string(videoID!)], session: session)
+            try await session.checkpoint(["video_id": .string(videoID!)])
         }
         let id = videoID!
         try await waitUntilReady(id, token: token, session: session)
@@ -260,12 +260,6 @@ public struct FacebookAdapter: ProviderAdapter {
     // MARK: Helpers
 
     func graph(_ path: String) -> String { "\(baseURL)/\(version)\(path)" }
-
-    func checkpoint(_ progress: JSONValue, session: ProviderSession) async throws(PublishStop) {
-        do { try await session.checkpoint(progress) } catch {
-            throw PublishStop(.retry(RelayError(status: 503, info: "could not save upload progress: \(error)"), notBefore: nil, rateLimited: false))
-        }
-    }
 
     func classify(_ response: ProviderResponse, _ now: Date) -> ResponseClassification {
         FacebookResponseClassifier.classify(status: response.status, headers: response.headers, body: response.body, now: now)

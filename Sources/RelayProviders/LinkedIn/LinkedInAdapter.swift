@@ -94,9 +94,7 @@ public struct LinkedInAdapter: ProviderAdapter {
             ProviderStep("images.upload"), upload,
             summary: ["image": .string(image), "bytes": .integer(Int64(bytes.readableBytes)), "media_type": .string(media.type.mimeType)],
             provider: provider, classify: classify)
-        do { try await session.checkpoint(["image": .string(image)]) } catch {
-            throw PublishStop(.retry(RelayError(status: 503, info: "could not save upload progress: \(error)"), notBefore: nil, rateLimited: false))
-        }
+        try await session.checkpoint(["image": .string(image)])
         return image
     }
 

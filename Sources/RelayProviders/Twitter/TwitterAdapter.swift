@@ -81,7 +81,7 @@ public struct TwitterAdapter: ProviderAdapter {
                 provider: provider, classify: classify)
             guard let id = response.json?["data"]?["id"]?.stringValue else { throw unexpected(response, "media.upload") }
             mediaID = id
-            try await checkpoint(["media_id": .string(id)], session: session)
+            try await session.checkpoint(["media_id": .string(id)])
         }
         let id = mediaID!
         if let description = picture.description {
@@ -141,7 +141,7 @@ public struct TwitterAdapter: ProviderAdapter {
             guard finalized.json?["data"]?["id"]?.stringValue != nil else { throw unexpected(finalized, "media.finalize") }
             mediaID = id
             processing = finalized.json?["data"]?["processing_info"]
-            try await checkpoint(["finalized_media_id": .string(id), "processing": processing ?? .null], session: session)
+            try await session.checkpoint(["finalized_media_id": .string(id), "processing": processing ?? .null])
         }
         let id = mediaID!
         try await waitForProcessing(id, initial: processing, token: token, session: session)
@@ -189,12 +189,6 @@ public struct TwitterAdapter: ProviderAdapter {
     func encode(_ form: MultipartBody) throws(PublishStop) -> ByteBuffer {
         do { return try form.encoded() } catch {
             throw PublishStop(.failed(.internalError("could not encode a multipart body: \(error)")))
-        }
-    }
-
-    func checkpoint(_ progress: JSONValue, session: ProviderSession) async throws(PublishStop) {
-        do { try await session.checkpoint(progress) } catch {
-            throw PublishStop(.retry(RelayError(status: 503, info: "could not save upload progress: \(error)"), notBefore: nil, rateLimited: false))
         }
     }
 

@@ -65,7 +65,7 @@ public struct YouTubeAdapter: ProviderAdapter {
         var progress = UploadProgress(job.progress)
         if progress.videoID == nil {
             progress.videoID = try await sendBytes(video, progress: &progress, token: token, session: session)
-            try await checkpoint(progress, session: session)
+            try await session.checkpoint(progress.json)
         }
         let videoID = progress.videoID!
         try await waitForProcessing(videoID, token: token, session: session)
@@ -106,7 +106,7 @@ public struct YouTubeAdapter: ProviderAdapter {
         if progress.sessionURL == nil {
             progress.sessionURL = try await openSession(video, total: total, contentType: media.type.mimeType, token: token, session: session)
             progress.total = total
-            try await checkpoint(progress, session: session)
+            try await session.checkpoint(progress.json)
         }
         let sessionURL = progress.sessionURL!
         // Resuming: skip what YouTube already has (read and dropped, memory stays bounded).
@@ -296,12 +296,6 @@ public struct YouTubeAdapter: ProviderAdapter {
     }
 
     // MARK: Helpers
-
-    func checkpoint(_ progress: UploadProgress, session: ProviderSession) async throws(PublishStop) {
-        do { try await session.checkpoint(progress.json) } catch {
-            throw PublishStop(.retry(RelayError(status: 503, info: "could not save upload progress: \(error)"), notBefore: nil, rateLimited: false))
-        }
-    }
 
     func classify(_ response: ProviderResponse, _ now: Date) -> ResponseClassification {
         YouTubeResponseClassifier.classify(status: response.status, headers: response.headers, body: response.body, now: now)
