@@ -126,8 +126,9 @@ let package = Package(
         .testTarget(
             name: "PushRelayCLITests",
             dependencies: [
-                "pushrelay", "TestSupport", "RelayStore",
+                "pushrelay", "TestSupport", "RelayStore", "RelayCore", "ProviderSandbox",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),

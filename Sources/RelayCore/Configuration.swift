@@ -44,6 +44,7 @@ public struct Configuration: Sendable {
     /// Workers poll this often even without a notification (a missed NOTIFY costs at most this).
     public var pollInterval: Duration = .seconds(1)
     /// The lease rescuer looks for expired leases this often: a dead worker's job is back within lease + this.
+    /// A third of the lease when that is shorter, so a short lease also means a quick rescue.
     public var rescueInterval: Duration = .seconds(15)
     public var logFormatJSON = false
     public var logLevel = "info"
@@ -164,6 +165,7 @@ public struct Configuration: Sendable {
         if let value = env["PUSHRELAY_WORKERS"] { workers = try Self.integer("PUSHRELAY_WORKERS", value, in: 1...1024) }
         if let value = env["PUSHRELAY_LEASE_SECONDS"] {
             leaseDuration = .seconds(try Self.integer("PUSHRELAY_LEASE_SECONDS", value, in: 5...86400))
+            rescueInterval = min(rescueInterval, leaseDuration / 3)
         }
         if let value = env["LOG_FORMAT"] {
             guard ["json", "text"].contains(value) else { throw ConfigurationError("LOG_FORMAT", value, "expected json or text") }

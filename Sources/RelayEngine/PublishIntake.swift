@@ -80,25 +80,36 @@ public struct PublishIntake: Sendable {
         // Registered before the insert: the job cannot finish before someone listens for it.
         var bell = mode == .wait ? broker.register(eventID) : nil
         defer { broker.unregister(eventID) }
-        let recorded = try await store.events.enqueue(
-            NewPublish(
-                eventID: eventID, request: request, identityToken: token, source: source, idempotencyKey: idempotencyKey,
-                requestHash: hash, apiKeyID: apiKeyID, body: body))
-        var isReplay = false
-        if case .existing(_, let sameRequest) = recorded {
-            guard sameRequest else {
-                throw RelayError.unprocessable("This idempotency key was already used for a different request")
+        let publish = NewPublish(
+            eventID: eventID, request: request, identityToken: token, source: source, idempotencyKey: idempotencyKey,
+            requestHash: hash, apiKeyID: apiKeyID, body: body)
+        let recorded = try await store.events.enqueue(publish)
+        guard case .existing(let id, let sameRequest) = recorded else {
+            // Committed: from here on the answer is an acknowledgement, whatever the database does next.
+            logger.info(
+                "accepted publish request",
+                metadata: ["event_id": "\(eventID.uuidString.lowercased())", "path": "\(route.path)", "source": "\(source)"])
+            let accepted = EventStatus.accepted(publish, state: request.scheduledAt.map { $0 > Date() } == true ? .scheduled : .queued)
+            guard let bell else { return Accepted(status: accepted, route: route, isReplay: false) }
+            do {
+                return Accepted(status: try await waitForOutcome(eventID, bell: bell, checkFirst: false), route: route, isReplay: false)
+            } catch {
+                logger.warning(
+                    "could not read the outcome of an accepted request; answering 202",
+                    metadata: ["event_id": "\(eventID.uuidString.lowercased())", "error": "\(String(reflecting: error))"])
+                return Accepted(status: accepted, route: route, isReplay: false)
             }
-            isReplay = true
         }
-        let id = recorded.eventID
-        if isReplay && mode == .wait { bell = broker.register(id) }
-        defer { if isReplay { broker.unregister(id) } }
+        guard sameRequest else {
+            throw RelayError.unprocessable("This idempotency key was already used for a different request")
+        }
+        if mode == .wait { bell = broker.register(id) }
+        defer { broker.unregister(id) }
         logger.info(
-            isReplay ? "replayed publish request" : "accepted publish request",
+            "replayed publish request",
             metadata: ["event_id": "\(id.uuidString.lowercased())", "path": "\(route.path)", "source": "\(source)"])
-        let status = if let bell { try await waitForOutcome(id, bell: bell, checkFirst: isReplay) } else { try await load(id) }
-        return Accepted(status: status, route: route, isReplay: isReplay)
+        let status = if let bell { try await waitForOutcome(id, bell: bell, checkFirst: true) } else { try await load(id) }
+        return Accepted(status: status, route: route, isReplay: true)
     }
 
     /// The event's status, waiting up to `timeout` for its job to become final (long-poll of the status route).

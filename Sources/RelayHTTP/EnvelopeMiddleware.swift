@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import RelayCore
+import RelayStore
 
 /// Renders every error as a OneAll envelope and logs every request with its outcome.
 ///
@@ -40,6 +41,11 @@ struct EnvelopeMiddleware: RouterMiddleware {
         switch error {
         case let error as RelayError: return error
         case let error as HTTPError: return Self.translate(error, request: request)
+        case let error where DatabaseUnavailable.matches(error):
+            logger.warning(
+                "database unavailable",
+                metadata: ["method": "\(request.method)", "path": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
+            return .unavailable("The database is unavailable right now; retry shortly", retryAfter: 1)
         default:
             logger.error(
                 "unexpected error",

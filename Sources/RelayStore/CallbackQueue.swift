@@ -51,7 +51,7 @@ public struct CallbackQueue: Sendable {
     /// Leases up to `limit` due callbacks; also takes back deliveries whose worker died (a re-delivery carries
     /// the same `webhook-id`, so subscribers can drop the duplicate).
     public func claim(owner: String, limit: Int, lease: Duration) async throws -> [ClaimedCallback] {
-        let rows = try await store.client.query(
+        let rows = try await store.query(
             """
             WITH c AS (
                 SELECT id FROM callbacks
@@ -86,7 +86,7 @@ public struct CallbackQueue: Sendable {
         case .retry(let at): nextAt = at
         case .dead: state = "dead"
         }
-        try await store.client.query(
+        try await store.query(
             """
             WITH u AS (
                 UPDATE callbacks SET state = \(state), lease_owner = NULL, lease_expires_at = NULL,
@@ -108,7 +108,7 @@ public struct CallbackQueue: Sendable {
 
     /// Sends an event's callbacks again (same ids, so the same `webhook-id`). Returns how many.
     public func replay(_ eventID: UUID) async throws -> Int {
-        let rows = try await store.client.query(
+        let rows = try await store.query(
             """
             WITH u AS (
                 UPDATE callbacks SET state = 'pending', next_attempt_at = now(), attempt_count = 0, delivered_at = NULL,
@@ -123,7 +123,7 @@ public struct CallbackQueue: Sendable {
 
     /// The callbacks of an event with their tries, for `GET /push/events/<id>.json`.
     public func forEvent(_ eventID: UUID) async throws -> [JSONValue] {
-        let rows = try await store.client.query(
+        let rows = try await store.query(
             """
             SELECT k.id, k.type, k.url, k.state, k.subscription_id, k.attempt_count, k.delivered_at,
                    coalesce((SELECT json_agg(json_build_object('attempt', a.attempt, 'status', a.http_status, 'error', a.error,

@@ -52,7 +52,7 @@ public struct JobQueue: Sendable {
     /// Leases up to `limit` jobs whose time has come to `owner` for `lease`.
     public func claim(owner: String, limit: Int, lease: Duration) async throws -> [ClaimedJob] {
         let leaseSeconds = Double(lease.components.seconds)
-        let rows = try await store.client.query(
+        let rows = try await store.query(
             """
             WITH c AS (
                 SELECT event_id FROM publish_jobs
@@ -140,7 +140,7 @@ public struct JobQueue: Sendable {
             pause = pausesIdentity
         }
         let isFinal = transition.state.isFinal
-        let rows = try await store.client.query(
+        let rows = try await store.query(
             """
             WITH u AS (
                 UPDATE publish_jobs SET state = \(transition.state.rawValue), result = \(result)::json,
@@ -182,7 +182,7 @@ public struct JobQueue: Sendable {
 
     /// Records, before it is sent, that this try is making the call that publishes. Throws when the lease is lost.
     public func markPublishing(_ eventID: UUID, owner: String) async throws {
-        let rows = try await store.client.query(
+        let rows = try await store.query(
             """
             UPDATE publish_jobs SET publish_call_started_at = now(), updated_at = now()
             WHERE event_id = \(eventID) AND state = 'running' AND lease_owner = \(owner)
@@ -196,7 +196,7 @@ public struct JobQueue: Sendable {
     /// job while the worker lives; a dead worker's leases run out and the rescuer takes them back.
     @discardableResult
     public func renewLeases(owner: String, lease: Duration) async throws -> Int {
-        let rows = try await store.client.query(
+        let rows = try await store.query(
             """
             WITH u AS (
                 UPDATE publish_jobs SET lease_expires_at = now() + make_interval(secs => \(Double(lease.components.seconds)))
@@ -251,7 +251,7 @@ public struct JobQueue: Sendable {
         query.binds.append(states)
         query.binds.append(Store.notificationChannel)
         query.binds.append(notification)
-        let rows = try await store.client.query(query, logger: store.logger)
+        let rows = try await store.query(query, logger: store.logger)
         for try await (updated, _, state) in rows.decode((Int64, Int64, String?).self) {
             if updated == 1 { return .done }
             guard let state, let current = PublishState(rawValue: state) else { return .unknown }
@@ -270,7 +270,7 @@ public struct JobQueue: Sendable {
     /// started the publishing call, `indeterminate` when it had (it may have published), `failed` once a job
     /// has used all its attempts this way. Notifies workers and waiting requests.
     public func rescueExpired(maxAttempts: Int, limit: Int = 100) async throws -> [Rescued] {
-        let rows = try await store.client.query(
+        let rows = try await store.query(
             """
             WITH expired AS (
                 SELECT event_id FROM publish_jobs
@@ -311,7 +311,7 @@ public struct JobQueue: Sendable {
     public func saveProgress(_ eventID: UUID, owner: String, tryNumber: Int, progress: JSONValue, attempts: [ProviderAttempt])
         async throws
     {
-        try await store.client.query(
+        try await store.query(
             """
             WITH u AS (
                 UPDATE publish_jobs SET progress = progress || \(progress.serialized())::jsonb, updated_at = now()
@@ -329,7 +329,7 @@ public struct JobQueue: Sendable {
 
     /// The state of one job (sync waiters check it after a wake-up).
     public func state(_ eventID: UUID) async throws -> PublishState? {
-        let rows = try await store.client.query(
+        let rows = try await store.query(
             "SELECT state FROM publish_jobs WHERE event_id = \(eventID)", logger: store.logger)
         for try await state in rows.decode(String.self) { return PublishState(rawValue: state) }
         return nil

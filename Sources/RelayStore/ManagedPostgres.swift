@@ -236,6 +236,9 @@ public struct ManagedPostgres: Sendable {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw DatabaseError("socket() failed") }
         defer { close(fd) }
+        // As PostgreSQL binds: connections of a server just stopped (TIME_WAIT) do not make its port look taken.
+        var reuse: Int32 = 1
+        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)

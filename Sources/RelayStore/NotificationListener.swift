@@ -35,13 +35,13 @@ public struct NotificationListener: Sendable {
                     }
                 } catch {
                     if !Task.isCancelled {
-                        logger.warning("lost the LISTEN connection; reconnecting", metadata: ["error": "\(error)"])
+                        logger.warning("lost the LISTEN connection; reconnecting", metadata: ["error": "\(String(reflecting: error))"])
                     }
                 }
                 try? await connection.close()
             } catch {
                 if Task.isCancelled { return }
-                logger.warning("cannot open the LISTEN connection; retrying", metadata: ["error": "\(error)", "in": "\(delay)"])
+                logger.warning("cannot open the LISTEN connection; retrying", metadata: ["error": "\(String(reflecting: error))", "in": "\(delay)"])
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(5))
             }

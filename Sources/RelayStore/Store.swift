@@ -27,20 +27,67 @@ public struct Store: Sendable {
     public var subscriptions: SubscriptionRepository { SubscriptionRepository(store: self) }
     public var callbacks: CallbackQueue { CallbackQueue(store: self) }
 
-    /// Runs `body` in a transaction; an error thrown by `body` (a `RelayError`, say) comes out as itself,
-    /// not wrapped in PostgresNIO's `PostgresTransactionError`.
-    public func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+    /// How long one statement or transaction may take, waiting for a pool connection included.
+    ///
+    /// Under a PostgreSQL restart a few waits for a pool connection were seen never to be served
+    /// (PostgresNIO 1.33): without a bound, such a request hangs, and so does a graceful shutdown
+    /// waiting for it. Past the deadline the wait is cancelled (which withdraws it from the pool) and
+    /// `DatabaseTimeout` is thrown, which the HTTP layer answers with a 503 and workers retry.
+    public static let deadline: Duration = .seconds(30)
+
+    /// Runs one statement (`client.query` with the deadline).
+    public func query(_ query: PostgresQuery, logger: Logger, file: String = #fileID, line: Int = #line) async throws
+        -> PostgresRowSequence
+    {
+        let client = self.client
+        return try await Self.withDeadline { try await client.query(query, logger: logger, file: file, line: line) }
+    }
+
+    /// Runs `body` in a transaction, within the deadline; an error thrown by `body` (a `RelayError`, say)
+    /// comes out as itself, not wrapped in PostgresNIO's `PostgresTransactionError`.
+    public func transaction<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+        let client = self.client
+        let logger = self.logger
         do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+            return try await Self.withDeadline {
+                try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+            }
         } catch let error as PostgresTransactionError {
             throw error.closureError ?? error.beginError ?? error.commitError ?? error
+        }
+    }
+
+    /// Runs `operation`, throwing `DatabaseTimeout` once `deadline` has passed.
+    ///
+    /// Not a task group: a group waits for all its children, and the calls this guards against do not
+    /// answer cancellation (a query written to a connection that had just closed). The operation runs
+    /// in its own task, cancelled and left behind at the deadline.
+    static func withDeadline<T: Sendable>(
+        _ deadline: Duration = Store.deadline, _ operation: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        let race = DeadlineRace<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                race.start(continuation) {
+                    Task {
+                        do { race.finish(.success(try await operation())) } catch { race.finish(.failure(error)) }
+                    }
+                } timer: {
+                    Task {
+                        try? await Task.sleep(for: deadline)
+                        race.finish(.failure(DatabaseTimeout(deadline: deadline)))
+                    }
+                }
+            }
+        } onCancel: {
+            race.cancel()
         }
     }
 
     /// True when a trivial query succeeds.
     public func isReachable() async -> Bool {
         do {
-            let rows = try await client.query("SELECT 1", logger: logger)
+            let rows = try await query("SELECT 1", logger: logger)
             for try await _ in rows {}
             return true
         } catch {

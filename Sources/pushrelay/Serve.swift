@@ -78,12 +78,28 @@ struct Serve: AsyncParsableCommand {
         defer { sandboxServer?.stop() }
 
         let finalConfiguration = configuration
-        let apiKey = configuration.apiKey
-        let callbackSecret = configuration.callbackSecret
         let banner = printed
         let bannerLines = BannerLines()
         let databaseDescription = database.managed != nil || configuration.databaseURL == nil
             ? "\(database.settings.url)  (managed, \(configuration.dataDirectory)/postgres)" : database.settings.description
+        do {
+            try await runRelay(
+                configuration: finalConfiguration, database: database, logger: logger, banner: banner, bannerLines: bannerLines,
+                databaseDescription: databaseDescription)
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            // PostgresNIO's errors hide their details from `description`; an operator needs them.
+            throw Self.fail(String(reflecting: error))
+        }
+    }
+
+    func runRelay(
+        configuration finalConfiguration: Configuration, database: DatabaseBootstrap, logger: Logger, banner: [String],
+        bannerLines: BannerLines, databaseDescription: String
+    ) async throws {
+        let apiKey = finalConfiguration.apiKey
+        let callbackSecret = finalConfiguration.callbackSecret
         try await RelayServer.run(
             configuration: finalConfiguration, database: database.settings, cipher: database.cipher, logger: logger,
             shutdownSignals: [.sigterm, .sigint],

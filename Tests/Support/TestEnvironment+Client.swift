@@ -43,7 +43,7 @@ extension TestEnvironment {
     /// Sends a request to the relay over a real socket.
     public func send(
         _ method: HTTPMethod, _ path: String, body: String? = nil, headers: [(String, String)] = [],
-        authenticated: Bool = true, base: String? = nil
+        authenticated: Bool = true, base: String? = nil, timeout: TimeAmount = .seconds(60)
     ) async throws -> TestReply {
         var request = HTTPClientRequest(url: (base ?? baseURL) + path)
         request.method = method
@@ -53,20 +53,23 @@ extension TestEnvironment {
         }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(string: body)) }
-        let response = try await http.execute(request, timeout: .seconds(60))
+        let response = try await http.execute(request, timeout: timeout)
         let bytes = try await response.body.collect(upTo: 16 << 20)
         return TestReply(status: Int(response.status.code), headers: response.headers, text: String(buffer: bytes))
     }
 
     /// POST /push/identities/<token>/<route>.json
-    public func push(_ identity: TestIdentity, _ route: String, _ body: String, headers: [(String, String)] = []) async throws -> TestReply {
-        try await send(.POST, "/push/identities/\(identity.token)/\(route).json", body: body, headers: headers)
+    public func push(
+        _ identity: TestIdentity, _ route: String, _ body: String, headers: [(String, String)] = [], base: String? = nil,
+        timeout: TimeAmount = .seconds(60)
+    ) async throws -> TestReply {
+        try await send(.POST, "/push/identities/\(identity.token)/\(route).json", body: body, headers: headers, base: base, timeout: timeout)
     }
 
     /// POSTs a webhook signed with the Standard Webhooks scheme (or a chosen signature/timestamp).
     public func webhook(
         _ name: String, body: String, id: String = "msg_\(UUID().uuidString)", timestamp: Int? = nil,
-        signature: String? = nil
+        signature: String? = nil, base: String? = nil
     ) async throws -> TestReply {
         let time = timestamp ?? Int(Date().timeIntervalSince1970)
         let signer = StandardWebhooks(secrets: [webhookSecret])
@@ -74,13 +77,14 @@ extension TestEnvironment {
         return try await send(
             .POST, "/webhooks/\(name)", body: body,
             headers: [("webhook-id", id), ("webhook-timestamp", String(time)), ("webhook-signature", signed)],
-            authenticated: false)
+            authenticated: false, base: base)
     }
 
     /// Connects a new identity (by webhook) with a unique access token and, unless told otherwise,
     /// the refresh token `refresh-<access token>`.
     public func connectIdentity(
-        provider: String = "twitter", expiresAt: String? = nil, withRefreshToken: Bool = true, accounts: String = "[]"
+        provider: String = "twitter", expiresAt: String? = nil, withRefreshToken: Bool = true, accounts: String = "[]",
+        base: String? = nil
     ) async throws -> TestIdentity {
         let accessToken = "token-\(UUID().uuidString.lowercased())"
         let identity = TestIdentity(
@@ -88,7 +92,7 @@ extension TestEnvironment {
             providerUserID: String(UInt64.random(in: 1...UInt64.max)))
         return try await connect(
             identity, accessToken: accessToken, refreshToken: withRefreshToken ? "refresh-\(accessToken)" : nil, expiresAt: expiresAt,
-            accounts: accounts)
+            accounts: accounts, base: base)
     }
 
     /// Sends identity-connected again for the same account (a user reconnecting), with a new access token.
@@ -97,7 +101,9 @@ extension TestEnvironment {
         return try await connect(identity, accessToken: accessToken, refreshToken: "refresh-\(accessToken)", expiresAt: nil, accounts: "[]")
     }
 
-    func connect(_ identity: TestIdentity, accessToken: String, refreshToken: String?, expiresAt: String?, accounts: String) async throws -> TestIdentity {
+    func connect(
+        _ identity: TestIdentity, accessToken: String, refreshToken: String?, expiresAt: String?, accounts: String, base: String? = nil
+    ) async throws -> TestIdentity {
         func quoted(_ text: String?) -> String { text.map { "\"\($0)\"" } ?? "null" }
         let body = """
             {"type":"identity.connected","data":{"identity_token":"\(identity.token)","provider":"\(identity.provider)",\
@@ -106,7 +112,7 @@ extension TestEnvironment {
             "expires_at":\(quoted(expiresAt)),"scope":"tweet.read tweet.write users.read media.write offline.access"},\
             "accounts":\(accounts)}}
             """
-        let reply = try await webhook("identity-connected", body: body)
+        let reply = try await webhook("identity-connected", body: body, base: base)
         guard reply.status == 202 else { throw TestSetupError("identity-connected answered \(reply.status): \(reply.text)") }
         return TestIdentity(token: identity.token, accessToken: accessToken, provider: identity.provider, providerUserID: identity.providerUserID)
     }
@@ -141,8 +147,8 @@ extension TestEnvironment {
     }
 
     /// Reads `GET /push/events/<id>.json?wait=…`: the relay answers as soon as the event is final.
-    public func finalEvent(_ eventID: String, within seconds: Int = 60) async throws -> JSONValue {
-        let reply = try await send(.GET, "/push/events/\(eventID).json?wait=\(seconds)")
+    public func finalEvent(_ eventID: String, within seconds: Int = 60, base: String? = nil) async throws -> JSONValue {
+        let reply = try await send(.GET, "/push/events/\(eventID).json?wait=\(seconds)", base: base, timeout: .seconds(Int64(seconds) + 15))
         guard let data = reply.data else { throw TestSetupError("no event \(eventID): \(reply.text)") }
         return data
     }

@@ -25,29 +25,25 @@ public struct APIKeyRepository: Sendable {
 
     /// Makes sure the key given by `PUSHRELAY_API_KEY` exists with this private key.
     /// Returns the callback secret when one was generated (to be printed once), nil when it was kept or given.
+    /// One statement, so processes starting together with the same key do not race each other.
     public func ensure(publicKey: String, privateKey: String, callbackSecret: String?) async throws -> String? {
         let hash = Data(SHA256.hash(data: Data(privateKey.utf8)))
-        let rows = try await store.client.query(
-            "SELECT id FROM api_keys WHERE public_key = \(publicKey)", logger: store.logger)
-        var existing: Int64?
-        for try await id in rows.decode(Int64.self) { existing = id }
-        if let existing {
-            try await store.client.query(
-                "UPDATE api_keys SET private_key_sha256 = \(hash), revoked_at = NULL WHERE id = \(existing)",
-                logger: store.logger
-            ).drain()
-            if let callbackSecret {
-                let sealed = try store.cipher.seal(callbackSecret)
-                try await store.client.query(
-                    "UPDATE api_keys SET callback_secret = \(sealed), callback_secret_key_id = \(store.cipher.keyID) WHERE id = \(existing)",
-                    logger: store.logger
-                ).drain()
-            }
-            return nil
-        }
         let secret = callbackSecret ?? Self.newCallbackSecret()
-        _ = try await insert(publicKey: publicKey, privateKey: privateKey, callbackSecret: secret, description: "PUSHRELAY_API_KEY")
-        return callbackSecret == nil ? secret : nil
+        let sealed = try store.cipher.seal(secret)
+        let replaceSecret = callbackSecret != nil
+        let rows = try await store.query(
+            """
+            INSERT INTO api_keys AS k (public_key, private_key_sha256, callback_secret, callback_secret_key_id, description)
+            VALUES (\(publicKey), \(hash), \(sealed), \(store.cipher.keyID), 'PUSHRELAY_API_KEY')
+            ON CONFLICT (public_key) DO UPDATE SET
+                private_key_sha256 = EXCLUDED.private_key_sha256, revoked_at = NULL,
+                callback_secret = CASE WHEN \(replaceSecret) THEN EXCLUDED.callback_secret ELSE k.callback_secret END,
+                callback_secret_key_id = CASE WHEN \(replaceSecret) THEN EXCLUDED.callback_secret_key_id ELSE k.callback_secret_key_id END
+            RETURNING xmax = 0
+            """, logger: store.logger)
+        var inserted = false
+        for try await value in rows.decode(Bool.self) { inserted = value }
+        return inserted && callbackSecret == nil ? secret : nil
     }
 
     func insert(publicKey: String, privateKey: String, callbackSecret: String, description: String) async throws
@@ -55,7 +51,7 @@ public struct APIKeyRepository: Sendable {
     {
         let hash = Data(SHA256.hash(data: Data(privateKey.utf8)))
         let sealed = try store.cipher.seal(callbackSecret)
-        let rows = try await store.client.query(
+        let rows = try await store.query(
             """
             INSERT INTO api_keys (public_key, private_key_sha256, callback_secret, callback_secret_key_id, description)
             VALUES (\(publicKey), \(hash), \(sealed), \(store.cipher.keyID), \(description)) RETURNING id
@@ -68,7 +64,7 @@ public struct APIKeyRepository: Sendable {
 
     /// The key's id when the pair is valid and not revoked.
     public func authenticate(publicKey: String, privateKey: String) async throws -> Int64? {
-        let rows = try await store.client.query(
+        let rows = try await store.query(
             "SELECT id, private_key_sha256 FROM api_keys WHERE public_key = \(publicKey) AND revoked_at IS NULL",
             logger: store.logger)
         let given = Data(SHA256.hash(data: Data(privateKey.utf8)))

@@ -39,11 +39,14 @@ public struct NewPublish: Sendable {
     public var requestHash: Data?
     public var apiKeyID: Int64?
     public var body: JSONValue
+    /// Stored as `events.received_at`, so the acknowledgement can show it without reading it back.
+    public var receivedAt: Date
 
     public init(
         eventID: UUID = UUID(), request: PublishRequest, identityToken: UUID, source: String, idempotencyKey: String?, requestHash: Data?,
-        apiKeyID: Int64?, body: JSONValue
+        apiKeyID: Int64?, body: JSONValue, receivedAt: Date = Date()
     ) {
+        self.receivedAt = receivedAt
         self.eventID = eventID
         self.request = request
         self.identityToken = identityToken
@@ -71,6 +74,15 @@ public struct EventStatus: Sendable {
     public let attempts: [JSONValue]
     /// The callbacks owed for this event, with their delivery tries.
     public let callbacks: [JSONValue]
+
+    /// A publish request just committed, as the acknowledgement shows it: known without reading it
+    /// back, so a database that goes away after the commit cannot turn an accepted request into an error.
+    public static func accepted(_ publish: NewPublish, state: PublishState) -> EventStatus {
+        EventStatus(
+            eventID: publish.eventID, kind: "publish.requested", path: publish.request.route.path,
+            provider: publish.request.operation.provider.rawValue, identityToken: publish.identityToken, receivedAt: publish.receivedAt,
+            state: state, finishedAt: nil, result: nil, errorCode: nil, errorInfo: nil, attempts: [], callbacks: [])
+    }
 }
 
 /// The `events` table and the publish requests it feeds into the queue.
@@ -83,13 +95,14 @@ public struct EventRepository: Sendable {
         let request = publish.request
         let state: PublishState = request.scheduledAt.map { $0 > Date() } == true ? .scheduled : .queued
         let runAt = request.scheduledAt ?? Date()
-        let rows = try await store.client.query(
+        let rows = try await store.query(
             """
             WITH e AS (
-                INSERT INTO events (id, kind, source, idempotency_key, request_sha256, identity_token, provider, path, api_key_id, body)
+                INSERT INTO events (id, kind, source, idempotency_key, request_sha256, identity_token, provider, path, api_key_id, body,
+                                    received_at)
                 VALUES (\(publish.eventID), 'publish.requested', \(publish.source), \(publish.idempotencyKey), \(publish.requestHash),
                         \(publish.identityToken), \(request.operation.provider.rawValue), \(request.route.path),
-                        \(publish.apiKeyID), \(publish.body.serialized())::jsonb)
+                        \(publish.apiKeyID), \(publish.body.serialized())::jsonb, \(publish.receivedAt))
                 ON CONFLICT (idempotency_key) DO NOTHING
                 RETURNING id),
             j AS (
@@ -106,7 +119,7 @@ public struct EventRepository: Sendable {
 
     func existing(idempotencyKey: String?, requestHash: Data?) async throws -> RecordedEvent {
         guard let idempotencyKey else { throw DatabaseError("an event insert without idempotency key created nothing") }
-        let rows = try await store.client.query(
+        let rows = try await store.query(
             "SELECT id, request_sha256 FROM events WHERE idempotency_key = \(idempotencyKey)", logger: store.logger)
         for try await (id, hash) in rows.decode((UUID, Data?).self) {
             return .existing(id, sameRequest: requestHash == nil || hash == nil || hash == requestHash)
@@ -132,7 +145,7 @@ public struct EventRepository: Sendable {
 
     /// The event, its job and the job's provider attempts; nil when unknown.
     public func status(_ eventID: UUID) async throws -> EventStatus? {
-        let rows = try await store.client.query(
+        let rows = try await store.query(
             """
             SELECT e.id, e.kind, e.path, e.provider, e.identity_token, e.received_at, j.state, j.finished_at,
                    j.result::text, j.error_code, j.error_info
@@ -161,7 +174,7 @@ public struct EventRepository: Sendable {
     }
 
     func attempts(_ eventID: UUID) async throws -> [JSONValue] {
-        let rows = try await store.client.query(
+        let rows = try await store.query(
             """
             SELECT try_number, step, method, url, http_status, outcome, duration_ms, started_at, error, response_excerpt
             FROM provider_attempts WHERE event_id = \(eventID) ORDER BY id

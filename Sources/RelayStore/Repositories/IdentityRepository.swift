@@ -156,7 +156,7 @@ public struct IdentityRepository: Sendable {
 
     /// A connected (or needs_reconnect) identity; nil when unknown or disconnected.
     public func find(_ identityToken: UUID) async throws -> IdentityRecord? {
-        let rows = try await store.client.query(
+        let rows = try await store.query(
             """
             SELECT identity_token, user_token, provider, provider_user_id, display_name, state, scope,
                    token_expires_at, connected_at, updated_at
@@ -179,7 +179,7 @@ public struct IdentityRepository: Sendable {
                 accounts: [])
         }
         guard var record else { return nil }
-        let accounts = try await store.client.query(
+        let accounts = try await store.query(
             """
             SELECT kind, account_id, name, access_token IS NOT NULL FROM identity_accounts
             WHERE identity_token = \(identityToken) ORDER BY kind, account_id
@@ -193,7 +193,7 @@ public struct IdentityRepository: Sendable {
     /// Keeps the tokens a refresh returned (encrypted), so the next call uses them.
     public func storeRefreshedCredentials(_ identityToken: UUID, _ credentials: Credentials, expiresAt: Date?) async throws {
         let sealed = try store.cipher.seal(try JSONEncoder().encode(credentials))
-        try await store.client.query(
+        try await store.query(
             """
             UPDATE identities SET credentials = \(sealed), credentials_key_id = \(store.cipher.keyID),
                 token_expires_at = \(expiresAt), updated_at = now()
@@ -206,7 +206,7 @@ public struct IdentityRepository: Sendable {
     public func storeAccount(_ identityToken: UUID, _ account: PublishAccount) async throws {
         let sealed = try account.accessToken.map { try store.cipher.seal($0) }
         let keyID = sealed == nil ? nil : store.cipher.keyID
-        try await store.client.query(
+        try await store.query(
             """
             INSERT INTO identity_accounts (identity_token, kind, account_id, name, access_token, access_token_key_id)
             VALUES (\(identityToken), \(account.kind), \(account.id), \(account.name), \(sealed), \(keyID))
@@ -220,7 +220,7 @@ public struct IdentityRepository: Sendable {
     /// The provider refused the token and it could not be refreshed (while publishing `eventID`):
     /// the identity needs its user to reconnect, and subscribers hear of it once.
     public func markNeedsReconnect(_ identityToken: UUID, during eventID: UUID) async throws {
-        try await store.client.query(
+        try await store.query(
             """
             WITH u AS (
                 UPDATE identities SET state = 'needs_reconnect', updated_at = now()

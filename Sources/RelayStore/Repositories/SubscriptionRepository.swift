@@ -24,7 +24,7 @@ public struct SubscriptionRepository: Sendable {
     public func create(url: String, events: [String], description: String, apiKeyID: Int64?) async throws -> (Subscription, secret: String) {
         let secret = APIKeyRepository.newCallbackSecret()
         let sealed = try store.cipher.seal(secret)
-        let rows = try await store.client.query(
+        let rows = try await store.query(
             """
             INSERT INTO subscriptions (url, events, description, secret, secret_key_id, api_key_id)
             VALUES (\(url), \(events), \(description), \(sealed), \(store.cipher.keyID), \(apiKeyID))
@@ -38,7 +38,7 @@ public struct SubscriptionRepository: Sendable {
 
     /// The active subscriptions, newest first.
     public func list() async throws -> [Subscription] {
-        let rows = try await store.client.query(
+        let rows = try await store.query(
             """
             SELECT id, url, events, description, state, created_at FROM subscriptions WHERE state = 'active' ORDER BY created_at DESC
             """, logger: store.logger)
@@ -51,7 +51,7 @@ public struct SubscriptionRepository: Sendable {
 
     /// Disables a subscription (kept for the history of its callbacks). False when there is no active one with that id.
     public func disable(_ id: UUID, reason: String) async throws -> Bool {
-        let rows = try await store.client.query(
+        let rows = try await store.query(
             """
             UPDATE subscriptions SET state = 'disabled', disabled_at = now(), disabled_reason = \(reason)
             WHERE id = \(id) AND state = 'active' RETURNING 1
