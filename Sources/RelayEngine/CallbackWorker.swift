@@ -19,6 +19,8 @@ public final class CallbackWorker: Service, Sendable {
     let policy: AddressPolicy
     let broker: OutcomeBroker
     let schedule: [Int]
+    /// Signs the callback_url of publish-requested webhooks: the secret their sender holds.
+    let webhookSecret: String?
     let concurrency: Int
     let pollInterval: Duration
     let logger: Logger
@@ -31,6 +33,7 @@ public final class CallbackWorker: Service, Sendable {
         self.policy = AddressPolicy(allowPrivate: configuration.mediaAllowPrivate)
         self.broker = broker
         self.schedule = configuration.callbackRetrySchedule
+        self.webhookSecret = configuration.webhookSecrets.first
         self.concurrency = max(4, configuration.workers)
         self.pollInterval = configuration.pollInterval
         self.logger = logger
@@ -43,7 +46,7 @@ public final class CallbackWorker: Service, Sendable {
                 var claimedAll = false
                 if free > 0 {
                     do {
-                        let due = try await store.callbacks.claim(owner: owner, limit: free, lease: .seconds(60))
+                        let due = try await store.callbacks.claim(owner: owner, limit: free, lease: .seconds(60), webhookSecret: webhookSecret)
                         for callback in due {
                             inFlight.add(1, ordering: .relaxed)
                             group.addTask {
@@ -58,6 +61,12 @@ public final class CallbackWorker: Service, Sendable {
                     }
                 }
                 if claimedAll { continue }
+                do {
+                    // Subscriptions an admin inserted with SQL carry their secret in clear until this pass.
+                    try await store.subscriptions.sealPlaintextSecrets()
+                } catch {
+                    logger.warning("could not encrypt subscription secrets", metadata: ["error": "\(String(reflecting: error))"])
+                }
                 await broker.callbackBell.wait(upTo: pollInterval)
             }
         }
@@ -70,13 +79,17 @@ public final class CallbackWorker: Service, Sendable {
         var status: Int?
         var failure: String?
         var excerpt: String?
-        // A URL that is not allowed stays not allowed: no retry.
-        var refusedAddress = false
+        // A URL that is not allowed stays not allowed, a callback without a secret stays unsignable: no retry.
+        var undeliverable = false
         do {
             guard let url = URL(string: callback.url) else { throw RelayError.badRequest("\(callback.url) is not a URL") }
             do { try await policy.check(url, field: "callback URL") } catch {
-                refusedAddress = true
+                undeliverable = true
                 throw error
+            }
+            guard let secret = callback.secret else {
+                undeliverable = true
+                throw RelayError.unavailable("No secret to sign this callback with: set PUSHRELAY_WEBHOOK_SECRET")
             }
             let timestamp = Int(Date().timeIntervalSince1970)
             let webhookID = "msg_\(callback.id.uuidString.lowercased())"
@@ -88,7 +101,7 @@ public final class CallbackWorker: Service, Sendable {
             request.headers.add(name: "webhook-id", value: webhookID)
             request.headers.add(name: "webhook-timestamp", value: String(timestamp))
             request.headers.add(
-                name: "webhook-signature", value: StandardWebhooks(secrets: [callback.secret]).signature(id: webhookID, timestamp: timestamp, body: body))
+                name: "webhook-signature", value: StandardWebhooks(secrets: [secret]).signature(id: webhookID, timestamp: timestamp, body: body))
             request.body = .bytes(ByteBuffer(bytes: body))
             let response = try await http.execute(request, timeout: .seconds(15))
             status = Int(response.status.code)
@@ -100,7 +113,7 @@ public final class CallbackWorker: Service, Sendable {
             failure = ProviderSession.describe(error)
         }
         let delivered = status.map { (200..<300).contains($0) } ?? false
-        let refusedForGood = refusedAddress || status == 410
+        let refusedForGood = undeliverable || status == 410
         let next: CallbackDelivery.Next
         if delivered {
             next = .delivered

@@ -9,7 +9,8 @@ public struct ClaimedCallback: Sendable {
     public let payload: String
     /// 1 for the first delivery try.
     public let attempt: Int
-    public let secret: String
+    /// Nil only for a webhook request's callback_url when no webhook secret is configured to sign it.
+    public let secret: String?
     public let subscriptionID: UUID?
 }
 
@@ -50,7 +51,8 @@ public struct CallbackQueue: Sendable {
 
     /// Leases up to `limit` due callbacks; also takes back deliveries whose worker died (a re-delivery carries
     /// the same `webhook-id`, so subscribers can drop the duplicate).
-    public func claim(owner: String, limit: Int, lease: Duration) async throws -> [ClaimedCallback] {
+    /// `webhookSecret` signs the callback_url of publish-requested webhooks (they come with no API key).
+    public func claim(owner: String, limit: Int, lease: Duration, webhookSecret: String?) async throws -> [ClaimedCallback] {
         let rows = try await store.query(
             """
             WITH c AS (
@@ -63,17 +65,25 @@ public struct CallbackQueue: Sendable {
             RETURNING k.id, k.url, k.payload::text, k.attempt_count, k.subscription_id,
                 (SELECT s.secret FROM subscriptions s WHERE s.id = k.subscription_id),
                 (SELECT s.secret_key_id FROM subscriptions s WHERE s.id = k.subscription_id),
+                (SELECT s.secret_plaintext FROM subscriptions s WHERE s.id = k.subscription_id),
                 (SELECT a.callback_secret FROM api_keys a WHERE a.id = k.api_key_id),
                 (SELECT a.callback_secret_key_id FROM api_keys a WHERE a.id = k.api_key_id)
             """, logger: store.logger)
         var claimed: [ClaimedCallback] = []
-        for try await row in rows.decode((UUID, String, String, Int, UUID?, Data?, String?, Data?, String?).self) {
-            guard let sealed = row.5 ?? row.7, let keyID = row.6 ?? row.8 else { continue }
-            claimed.append(
-                ClaimedCallback(
-                    id: row.0, url: row.1, payload: row.2, attempt: row.3, secret: try store.cipher.openString(sealed, keyID: keyID),
-                    subscriptionID: row.4))
+        var sawPlaintext = false
+        for try await row in rows.decode((UUID, String, String, Int, UUID?, Data?, String?, String?, Data?, String?).self) {
+            let secret: String?
+            if let sealed = row.5 ?? row.8, let keyID = row.6 ?? row.9 {
+                secret = try store.cipher.openString(sealed, keyID: keyID)
+            } else if let plaintext = row.7 {
+                secret = plaintext
+                sawPlaintext = true
+            } else {
+                secret = row.4 == nil ? webhookSecret : nil
+            }
+            claimed.append(ClaimedCallback(id: row.0, url: row.1, payload: row.2, attempt: row.3, secret: secret, subscriptionID: row.4))
         }
+        if sawPlaintext { try await store.subscriptions.sealPlaintextSecrets() }
         return claimed
     }
 

@@ -29,7 +29,7 @@ import TestSupport
         let first = try await RelayProcess.start(variables, name: "kill9-first")
         let identity = try await env.connectIdentity(base: first.baseURL)
         // Every tweet takes a quarter of a second at the provider: at any moment 16 calls are in flight.
-        slowTweets(of: identity, times: 200, by: .milliseconds(250, env: env))
+        slowTweets(of: identity, times: 200, by: .milliseconds(250), env: env)
 
         let events = try await publish(count: 200, as: identity, prefix: "kill9", to: [first.baseURL], env: env)
         #expect(events.count == 200, "every publish must be acknowledged while the relay runs")
@@ -72,7 +72,7 @@ import TestSupport
         variables["PUSHRELAY_WORKERS"] = "4"
         let first = try await RelayProcess.start(variables, name: "sigterm-first")
         let identity = try await env.connectIdentity(base: first.baseURL)
-        slowTweets(of: identity, times: 4, by: .seconds(1, env: env))
+        slowTweets(of: identity, times: 4, by: .seconds(1), env: env)
 
         let events = try await publish(count: 12, as: identity, prefix: "sigterm", to: [first.baseURL], env: env)
         #expect(events.count == 12)
@@ -117,7 +117,7 @@ import TestSupport
         let processes = try await [a, b, c]
         defer { for process in processes { process.signal(SIGTERM) } }
         let identity = try await env.connectIdentity(base: processes[0].baseURL)
-        slowTweets(of: identity, times: 300, by: .milliseconds(20, env: env))
+        slowTweets(of: identity, times: 300, by: .milliseconds(20), env: env)
 
         let events = try await publish(count: 300, as: identity, prefix: "three", to: processes.map(\.baseURL), env: env)
         #expect(events.count == 300)
@@ -148,7 +148,7 @@ import TestSupport
         let relay = try await RelayProcess.start(variables, name: "pg-restart")
         defer { relay.signal(SIGTERM) }
         let identity = try await env.connectIdentity(base: relay.baseURL)
-        slowTweets(of: identity, times: 1000, by: .milliseconds(50, env: env))
+        slowTweets(of: identity, times: 1000, by: .milliseconds(50), env: env)
         let tweets: @Sendable (RecordedRequest) -> Bool = { $0.bearerToken == identity.accessToken && $0.method == "POST" && $0.path == "/2/tweets" }
 
         // Load: 8 clients publishing one after the other, while PostgreSQL goes down and comes back.

@@ -210,6 +210,65 @@ import TestSupport
         #expect(received.allSatisfy { $0.json["data"]?["provider"] == "twitter" })
     }
 
+    @Test func aSubscriptionInsertedWithSQLIsSignedWithItsSecretThenEncrypted() async throws {
+        let env = try await TestEnvironment.shared.value
+        let receiver = try await Self.receiver.value
+        let path = "/sql/\(UUID().uuidString)"
+        let secret = "whsec_" + Data((0..<24).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        // What an admin types in psql.
+        let inserted = try await env.store.query(
+            """
+            INSERT INTO subscriptions (url, events, description, secret_plaintext)
+            VALUES (\(receiver.origin + path), ARRAY['identity.connected'], 'added with SQL', \(secret)) RETURNING id
+            """, logger: env.logger)
+        var subscriptionID: UUID?
+        for try await id in inserted.decode(UUID.self) { subscriptionID = id }
+        let id = try #require(subscriptionID)
+
+        let identity = try await env.connectIdentity()
+        let received = await receiver.callbacks(path: path, count: 1) { $0["data"]?["identity_token"]?.stringValue == identity.token }
+        let callback = try #require(received.first)
+        #expect(callback.json["type"] == "identity.connected")
+        #expect(throws: Never.self) {
+            try StandardWebhooks(secrets: [secret]).verify(
+                id: callback.headers["webhook-id"] ?? "", timestamp: callback.headers["webhook-timestamp"],
+                signature: callback.headers["webhook-signature"], body: callback.body, now: Date())
+        }
+        // Used once in clear, then kept only as ciphertext.
+        let row = try await env.store.query(
+            "SELECT secret_plaintext IS NULL, secret IS NOT NULL FROM subscriptions WHERE id = \(id)", logger: env.logger)
+        for try await (cleared, sealed) in row.decode((Bool, Bool).self) {
+            #expect(cleared)
+            #expect(sealed)
+        }
+        // A malformed secret is refused by the schema itself.
+        await #expect(throws: (any Error).self) {
+            try await env.store.query(
+                "INSERT INTO subscriptions (url, events, secret_plaintext) VALUES ('https://example.com/', ARRAY['push.failed'], 'hunter2')",
+                logger: env.logger
+            ).decode(Int.self).reduce(0) { $0 + $1 }
+        }
+    }
+
+    @Test func aWebhookRequestsCallbackURLIsSignedWithTheWebhookSecret() async throws {
+        let env = try await TestEnvironment.shared.value
+        let receiver = try await Self.receiver.value
+        let path = "/webhook-callback/\(UUID().uuidString)"
+        let identity = try await env.connectIdentity()
+        let body = #"{"type":"publish.requested","data":{"identity_token":"\#(identity.token)","path":"twitter/post","request":{"callback_url":"\#(receiver.origin + path)","push":{"post":{"message":"webhook with callback"}}}}}"#
+        let reply = try await env.webhook("publish-requested", body: body)
+        #expect(reply.status == 202, "\(reply.text)")
+        let eventID = try #require(reply.data?["event_id"]?.stringValue)
+        let callback = try #require(await receiver.callbacks(path: path, eventID: eventID).first)
+        #expect(callback.json["type"] == "push.succeeded")
+        // The sender of the webhook holds the webhook secret: it verifies the callback with it.
+        #expect(throws: Never.self) {
+            try StandardWebhooks(secrets: [env.webhookSecret]).verify(
+                id: callback.headers["webhook-id"] ?? "", timestamp: callback.headers["webhook-timestamp"],
+                signature: callback.headers["webhook-signature"], body: callback.body, now: Date())
+        }
+    }
+
     @Test func refusedAndMalformedSubscriptionsAre400() async throws {
         let env = try await TestEnvironment.shared.value
         #expect(try await env.send(.POST, "/subscriptions.json", body: #"{"url":"ftp://x","events":["push.failed"]}"#).status == 400)

@@ -36,6 +36,27 @@ public struct SubscriptionRepository: Sendable {
         throw DatabaseError("the subscription was not created")
     }
 
+    /// Encrypts the secrets of subscriptions an admin inserted with SQL (`secret_plaintext`) and empties
+    /// that column. Returns how many were sealed.
+    @discardableResult
+    public func sealPlaintextSecrets() async throws -> Int {
+        let rows = try await store.query(
+            "SELECT id, secret_plaintext FROM subscriptions WHERE secret_plaintext IS NOT NULL", logger: store.logger)
+        var pending: [(UUID, String)] = []
+        for try await row in rows.decode((UUID, String).self) { pending.append(row) }
+        for (id, plaintext) in pending {
+            let sealed = try store.cipher.seal(plaintext)
+            try await store.query(
+                """
+                UPDATE subscriptions SET secret = \(sealed), secret_key_id = \(store.cipher.keyID), secret_plaintext = NULL
+                WHERE id = \(id) AND secret_plaintext = \(plaintext)
+                """, logger: store.logger
+            ).drain()
+            store.logger.info("encrypted the secret of a subscription inserted with SQL", metadata: ["subscription_id": "\(id)"])
+        }
+        return pending.count
+    }
+
     /// The active subscriptions, newest first.
     public func list() async throws -> [Subscription] {
         let rows = try await store.query(
