@@ -8,7 +8,7 @@ import RelayStore
 /// Accepts publish requests from the Push API and the publish-requested webhook, the same way.
 ///
 /// Validates the body for its route, checks the identity, makes the request durable (event + job,
-/// one commit, workers notified) and, for synchronous requests, waits for the outcome on a doorbell
+/// committed together with the requests that arrived meanwhile, workers notified) and, for synchronous requests, waits for the outcome on a doorbell
 /// rung by the worker that finishes it — up to `PUSHRELAY_SYNC_TIMEOUT`, after which it answers 202.
 public struct PublishIntake: Sendable {
     /// How the caller wants its answer.
@@ -28,6 +28,8 @@ public struct PublishIntake: Sendable {
     }
 
     let store: Store
+    /// Group commit: concurrent requests share one insert and one commit.
+    let batcher: PublishBatcher
     let broker: OutcomeBroker
     let syncTimeout: Duration
     let logger: Logger
@@ -37,6 +39,7 @@ public struct PublishIntake: Sendable {
 
     public init(store: Store, broker: OutcomeBroker, syncTimeout: Duration, callbackPolicy: AddressPolicy, logger: Logger) {
         self.store = store
+        self.batcher = PublishBatcher(store: store)
         self.broker = broker
         self.syncTimeout = syncTimeout
         self.callbackPolicy = callbackPolicy
@@ -83,13 +86,13 @@ public struct PublishIntake: Sendable {
         let publish = NewPublish(
             eventID: eventID, request: request, identityToken: token, source: source, idempotencyKey: idempotencyKey,
             requestHash: hash, apiKeyID: apiKeyID, body: body)
-        let recorded = try await store.events.enqueue(publish)
+        let recorded = try await batcher.enqueue(publish)
         guard case .existing(let id, let sameRequest) = recorded else {
             // Committed: from here on the answer is an acknowledgement, whatever the database does next.
             logger.info(
                 "accepted publish request",
                 metadata: ["event_id": "\(eventID.uuidString.lowercased())", "path": "\(route.path)", "source": "\(source)"])
-            let accepted = EventStatus.accepted(publish, state: request.scheduledAt.map { $0 > Date() } == true ? .scheduled : .queued)
+            let accepted = EventStatus.accepted(publish, state: publish.initialState)
             guard let bell else { return Accepted(status: accepted, route: route, isReplay: false) }
             do {
                 return Accepted(status: try await waitForOutcome(eventID, bell: bell, checkFirst: false), route: route, isReplay: false)

@@ -8,14 +8,19 @@ import TestSupport
 /// queued again if the dead try had not started the publishing call, `indeterminate` if it had (DESIGN §5).
 @Suite struct LeaseRescueTests {
     /// A tweet scheduled an hour ahead (no worker takes it), then made to look claimed by a worker that died.
-    func jobOfADeadWorker(_ env: TestEnvironment, _ identity: TestIdentity, publishingCallStarted: Bool) async throws -> UUID {
+    /// A running job leased to `owner`, whose lease ran out (or runs until `leaseFor` from now).
+    func jobOfADeadWorker(
+        _ env: TestEnvironment, _ identity: TestIdentity, publishingCallStarted: Bool, owner: String = "dead-worker",
+        leaseFor: Duration = .seconds(-1)
+    ) async throws -> UUID {
         let at = RFC3339.format(Date().addingTimeInterval(3600))
         let reply = try await env.push(
             identity, "twitter/post", #"{"request":{"schedule":{"at":"\#(at)"},"push":{"post":{"message":"orphan \#(UUID())"}}}}"#)
         let eventID = try #require(reply.data?["event_id"]?.stringValue.flatMap(UUID.init(uuidString:)))
         try await env.store.client.query(
             """
-            UPDATE publish_jobs SET state = 'running', lease_owner = 'dead-worker', lease_expires_at = now() - interval '1 second',
+            UPDATE publish_jobs SET state = 'running', lease_owner = \(owner),
+                lease_expires_at = now() + make_interval(secs => \(Double(leaseFor.components.seconds))),
                 attempt_count = 1, started_at = now(), run_at = now(),
                 publish_call_started_at = CASE WHEN \(publishingCallStarted) THEN now() END
             WHERE event_id = \(eventID) AND state = 'scheduled'
@@ -46,10 +51,8 @@ import TestSupport
     @Test func aLiveWorkerKeepsItsLeaseAndMarksThePublishingCall() async throws {
         let env = try await TestEnvironment.shared.value
         let identity = try await env.connectIdentity()
-        let eventID = try await jobOfADeadWorker(env, identity, publishingCallStarted: false)
         // Pretend the owner is alive: its heartbeat renews the lease before the rescuer sees it expired.
-        try await env.store.client.query(
-            "UPDATE publish_jobs SET lease_owner = 'live-worker', lease_expires_at = now() + interval '2 seconds' WHERE event_id = \(eventID)")
+        let eventID = try await jobOfADeadWorker(env, identity, publishingCallStarted: false, owner: "live-worker", leaseFor: .seconds(30))
         #expect(try await env.store.jobs.renewLeases(owner: "live-worker", lease: .seconds(300)) >= 1)
         let rows = try await env.store.client.query(
             "SELECT state, lease_expires_at > now() + interval '200 seconds' FROM publish_jobs WHERE event_id = \(eventID)")

@@ -42,6 +42,12 @@ public struct NewPublish: Sendable {
     /// Stored as `events.received_at`, so the acknowledgement can show it without reading it back.
     public var receivedAt: Date
 
+    /// `scheduled` when the request asks for a time after its arrival, else `queued`: decided once, so
+    /// the stored job and the acknowledgement agree.
+    public var initialState: PublishState {
+        request.scheduledAt.map { $0 > receivedAt } == true ? .scheduled : .queued
+    }
+
     public init(
         eventID: UUID = UUID(), request: PublishRequest, identityToken: UUID, source: String, idempotencyKey: String?, requestHash: Data?,
         apiKeyID: Int64?, body: JSONValue, receivedAt: Date = Date()
@@ -92,29 +98,66 @@ public struct EventRepository: Sendable {
     /// Records a publish request and queues its job in one statement (one round trip, one commit),
     /// notifying the workers. A repeated idempotency key returns the first event instead.
     public func enqueue(_ publish: NewPublish) async throws -> RecordedEvent {
-        let request = publish.request
-        let state: PublishState = request.scheduledAt.map { $0 > Date() } == true ? .scheduled : .queued
-        let runAt = request.scheduledAt ?? Date()
-        let rows = try await store.query(
+        guard let recorded = try await enqueue([publish]).first else { throw DatabaseError("the publish was not recorded") }
+        return try recorded.get()
+    }
+
+    /// Records several publish requests, and queues their jobs, in one statement and so one commit:
+    /// the group commit of `PublishBatcher`. Returns what became of each, in order; a request whose
+    /// idempotency key was taken is looked up on its own, so only that lookup can fail for it alone.
+    public func enqueue(_ publishes: [NewPublish]) async throws -> [Result<RecordedEvent, any Error>] {
+        let rows = JSONValue.array(publishes.map { publish in
+            let request = publish.request
+            return [
+                "id": .string(publish.eventID.uuidString), "source": .string(publish.source),
+                "idempotency_key": publish.idempotencyKey.map(JSONValue.string) ?? .null,
+                "request_sha256": publish.requestHash.map { .string($0.map { String(format: "%02x", $0) }.joined()) } ?? .null,
+                "identity_token": .string(publish.identityToken.uuidString), "provider": .string(request.operation.provider.rawValue),
+                "path": .string(request.route.path), "api_key_id": publish.apiKeyID.map { .integer($0) } ?? .null,
+                "body": publish.body, "received_at": .string(RFC3339.format(publish.receivedAt)),
+                "operation": .string(request.operation.rawValue), "content": .string(request.content.encodedJSON()),
+                "callback_url": request.callbackURL.map(JSONValue.string) ?? .null,
+                "state": .string(publish.initialState.rawValue),
+                "run_at": .string(RFC3339.format(request.scheduledAt ?? publish.receivedAt)),
+            ]
+        })
+        let inserted = try await store.query(
             """
-            WITH e AS (
+            WITH input AS (
+                SELECT * FROM jsonb_to_recordset(\(rows.serialized())::jsonb) AS t(
+                    id uuid, source text, idempotency_key text, request_sha256 text, identity_token uuid, provider text, path text,
+                    api_key_id bigint, body jsonb, received_at timestamptz, operation text, content text, callback_url text,
+                    state text, run_at timestamptz)),
+            e AS (
                 INSERT INTO events (id, kind, source, idempotency_key, request_sha256, identity_token, provider, path, api_key_id, body,
                                     received_at)
-                VALUES (\(publish.eventID), 'publish.requested', \(publish.source), \(publish.idempotencyKey), \(publish.requestHash),
-                        \(publish.identityToken), \(request.operation.provider.rawValue), \(request.route.path),
-                        \(publish.apiKeyID), \(publish.body.serialized())::jsonb, \(publish.receivedAt))
+                SELECT id, 'publish.requested', source, idempotency_key, decode(request_sha256, 'hex'), identity_token, provider, path,
+                       api_key_id, body, received_at
+                FROM input
                 ON CONFLICT (idempotency_key) DO NOTHING
                 RETURNING id),
             j AS (
                 INSERT INTO publish_jobs (event_id, identity_token, operation, request, callback_url, state, run_at)
-                SELECT id, \(publish.identityToken), \(request.operation.rawValue), \(request.content.encodedJSON())::jsonb,
-                       \(request.callbackURL), \(state.rawValue), \(runAt)
-                FROM e RETURNING event_id),
-            n AS (SELECT pg_notify(\(Store.notificationChannel), 'job') FROM j)
+                SELECT i.id, i.identity_token, i.operation, i.content::jsonb, i.callback_url, i.state, i.run_at
+                FROM input i JOIN e USING (id) RETURNING event_id),
+            n AS (SELECT pg_notify(\(Store.notificationChannel), 'job') FROM (SELECT 1 FROM j LIMIT 1) AS any_job)
             SELECT e.id, (SELECT count(*) FROM n) FROM e
             """, logger: store.logger)
-        for try await (id, _) in rows.decode((UUID, Int64).self) { return .created(id) }
-        return try await existing(idempotencyKey: publish.idempotencyKey, requestHash: publish.requestHash)
+        var created = Set<UUID>()
+        for try await (id, _) in inserted.decode((UUID, Int64).self) { created.insert(id) }
+        var results: [Result<RecordedEvent, any Error>] = []
+        for publish in publishes {
+            if created.contains(publish.eventID) {
+                results.append(.success(.created(publish.eventID)))
+            } else {
+                do {
+                    results.append(.success(try await existing(idempotencyKey: publish.idempotencyKey, requestHash: publish.requestHash)))
+                } catch {
+                    results.append(.failure(error))
+                }
+            }
+        }
+        return results
     }
 
     func existing(idempotencyKey: String?, requestHash: Data?) async throws -> RecordedEvent {
