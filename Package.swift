@@ -10,11 +10,13 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "pushrelay", targets: ["pushrelay"]),
+        .executable(name: "pushrelay-bench", targets: ["pushrelay-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -99,9 +101,27 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "ServeProcess",
+            dependencies: ["RelayCore", "RelayStore", "ProviderSandbox"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "pushrelay-bench",
+            dependencies: [
+                "RelayCore", "RelayStore", "RelayEngine", "ProviderSandbox", "ServeProcess",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "TestSupport",
             dependencies: [
-                "RelayCore", "RelayStore", "RelayEngine", "RelayHTTP", "ProviderSandbox",
+                "RelayCore", "RelayStore", "RelayEngine", "RelayHTTP", "ProviderSandbox", "ServeProcess",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -126,7 +146,7 @@ let package = Package(
         .testTarget(
             name: "PushRelayCLITests",
             dependencies: [
-                "pushrelay", "TestSupport", "RelayStore", "RelayCore", "ProviderSandbox",
+                "pushrelay", "TestSupport", "ServeProcess", "RelayStore", "RelayCore", "ProviderSandbox",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

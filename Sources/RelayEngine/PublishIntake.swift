@@ -63,7 +63,7 @@ public struct PublishIntake: Sendable {
         if let callbackURL = request.callbackURL, let url = URL(string: callbackURL) {
             try await callbackPolicy.check(url, field: "callback_url")
         }
-        guard let token = UUID(uuidString: identityToken), let identity = try await store.identities.find(token) else {
+        guard let token = UUID(uuidString: identityToken), let identity = try await store.identities.standing(token) else {
             throw RelayError.notFound("Unknown identity_token \(identityToken)")
         }
         guard identity.provider == route.operation.provider else {

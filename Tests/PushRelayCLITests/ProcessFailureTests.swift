@@ -6,6 +6,7 @@ import RelayCore
 import RelayStore
 import Synchronization
 import Testing
+import ServeProcess
 import TestSupport
 
 /// The delivery guarantees under the failures they are written for (DESIGN §5), with real `pushrelay

@@ -1,14 +1,11 @@
 import Foundation
-import ProviderSandbox
-import RelayCore
-import RelayStore
 import Synchronization
 
-/// A `pushrelay serve` process, started as an operator starts it, for the tests that kill things:
-/// `kill -9`, SIGTERM, several processes on one database.
+/// A `pushrelay serve` child process, started as an operator starts it: for the tests that kill things
+/// (`kill -9`, SIGTERM, several processes on one database) and for `pushrelay-bench`, which measures
+/// the relay in its own process (its memory apart from the load generator's).
 ///
-/// It talks to the shared test sandbox, accepts the shared test API key and webhook secret, and logs
-/// to a file kept in the temporary directory (its path is in `logFile` for failure messages).
+/// It logs to a file kept in the temporary directory (its path is in `logFile` for failure messages).
 public final class RelayProcess: Sendable {
     public let baseURL: String
     public let logFile: URL
@@ -22,7 +19,7 @@ public final class RelayProcess: Sendable {
         self.exit = exit
     }
 
-    /// The built `pushrelay`, next to the test bundle in the build directory.
+    /// The built `pushrelay`, next to this executable (or test bundle) in the build directory.
     public static var executable: URL {
         var directory = Bundle.main.bundleURL
         while directory.path != "/" && !FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("pushrelay").path) {
@@ -31,36 +28,11 @@ public final class RelayProcess: Sendable {
         return directory.appendingPathComponent("pushrelay")
     }
 
-    /// The variables that point a process at `environment`'s sandbox, database and credentials.
-    public static func variables(
-        for environment: TestEnvironment, database: DatabaseSettings, encryptionKey: String
-    ) -> [String: String] {
-        var configuration = Configuration()
-        environment.sandbox.configure(&configuration)
-        var variables = [
-            "DATABASE_URL": database.url,
-            "PUSHRELAY_ENCRYPTION_KEY": encryptionKey,
-            "PUSHRELAY_PORT": "0",
-            "PUSHRELAY_API_KEY": "\(environment.apiKey.publicKey):\(environment.apiKey.privateKey)",
-            "PUSHRELAY_CALLBACK_SECRET": environment.callbackSecret,
-            "PUSHRELAY_WEBHOOK_SECRET": environment.webhookSecret,
-            "PUSHRELAY_MEDIA_ALLOW_PRIVATE": "1",
-            "LOG_LEVEL": "info",
-        ]
-        for provider in Provider.allCases {
-            let settings = configuration.providers[provider]!
-            let prefix = "PUSHRELAY_\(provider.environmentName)_"
-            variables[prefix + "API_URL"] = settings.apiURL
-            variables[prefix + "OAUTH_URL"] = settings.oauthURL
-            variables[prefix + "CLIENT_ID"] = settings.clientID
-            variables[prefix + "CLIENT_SECRET"] = settings.clientSecret
-        }
-        return variables
-    }
-
     /// Starts `pushrelay serve` with exactly these variables (nothing inherited but PATH and HOME) and
     /// returns once it prints the address it listens on.
-    public static func start(_ variables: [String: String], name: String = "relay") async throws -> RelayProcess {
+    public static func start(_ variables: [String: String], name: String = "relay", executable: URL = RelayProcess.executable) async throws
+        -> RelayProcess
+    {
         let process = Process()
         process.executableURL = executable
         process.arguments = ["serve"]
@@ -102,7 +74,7 @@ public final class RelayProcess: Sendable {
             }
         }
         let log = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
-        throw TestSetupError("pushrelay serve exited before listening:\n\(log.suffix(4000))")
+        throw RelayProcessError(description: "pushrelay serve exited before listening:\n\(log.suffix(4000))")
     }
 
     public var pid: Int32 { process.processIdentifier }
@@ -149,4 +121,9 @@ final class ExitWaiter: Sendable {
             if let status { continuation.resume(returning: status) }
         }
     }
+}
+
+/// `pushrelay serve` did not come up.
+public struct RelayProcessError: Error, CustomStringConvertible {
+    public let description: String
 }

@@ -1,0 +1,72 @@
+import Foundation
+import RelayStore
+
+/// The two anchors every figure is judged against, measured on the same PostgreSQL in the same run.
+enum Anchors {
+    /// Anchor A: pgbench, 32 clients (about `seconds` long), each transaction one INSERT of a ~1 KB jsonb row with a unique text
+    /// key, `synchronous_commit` on (the server default): PostgreSQL's own ceiling for "persist one webhook".
+    static func pgbench(_ env: BenchEnvironment, seconds: Int) async throws -> Double {
+        let database = try await env.freshDatabase()
+        let bin = try ManagedPostgres.locateBinaries()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pushrelay-pgbench-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let body = #"{"type":"publish.requested","data":{"path":"twitter/post","request":{"push":{"post":{"message":"\#(String(repeating: "x", count: 900))"}}}}}"#
+        let script = directory.appendingPathComponent("insert.sql")
+        try Data("INSERT INTO anchor_events (key, body) VALUES (gen_random_uuid()::text, '\(body)'::jsonb);\n".utf8).write(to: script)
+        let setup = try run(
+            bin.appendingPathComponent("psql"),
+            connection(database) + ["-v", "ON_ERROR_STOP=1", "-qc", "SET synchronous_commit = on; CREATE TABLE anchor_events (key text PRIMARY KEY, body jsonb NOT NULL)"],
+            password: database.password)
+        guard setup.status == 0 else { throw BenchError("psql: \(setup.output)") }
+        let result = try run(
+            bin.appendingPathComponent("pgbench"),
+            // A count of transactions, not -T: pgbench times -T with SIGALRM, which a child of this process
+            // inherits blocked. pgbench's -d means --debug: the database is its last argument.
+            ["-h", database.host, "-p", String(database.port), "-U", database.username]
+                + ["-n", "-c", "32", "-j", "2", "-t", String(seconds * 200), "-f", script.path, database.database],
+            password: database.password)
+        guard result.status == 0,
+            let line = result.output.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
+            let tps = Double(line.dropFirst(6).prefix { $0 != " " })
+        else { throw BenchError("pgbench: \(result.output.suffix(600))") }
+        return tps
+    }
+
+    /// Anchor B: PgQueuer (PyPI `pgqueuer`, installed by `bench/setup.sh` in `.build/bench-venv`) draining
+    /// `jobs` no-op jobs on the same server. Nil when it is not installed.
+    static func pgqueuer(_ env: BenchEnvironment, jobs: Int) async throws -> Double? {
+        let python = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".build/bench-venv/bin/python")
+        let script = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("bench/pgqueuer_anchor.py")
+        guard FileManager.default.isExecutableFile(atPath: python.path), FileManager.default.fileExists(atPath: script.path) else { return nil }
+        let database = try await env.freshDatabase()
+        let dsn = "postgresql://\(database.username):\(database.password ?? "")@\(database.host):\(database.port)/\(database.database)"
+        let result = try run(python, [script.path, dsn, String(jobs), "10"], password: nil)
+        guard result.status == 0, let line = result.output.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
+            let json = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+            let rate = json["jobs_per_second"] as? Double
+        else { throw BenchError("pgqueuer: \(result.output.suffix(600))") }
+        return rate
+    }
+
+    static func connection(_ database: DatabaseSettings) -> [String] {
+        ["-h", database.host, "-p", String(database.port), "-U", database.username, "-d", database.database]
+    }
+
+    /// Runs a program to its end; stdout and stderr together.
+    static func run(_ program: URL, _ arguments: [String], password: String?) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = program
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        if let password { environment["PGPASSWORD"] = password }
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    }
+}

@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+/// `pushrelay-bench`: PushRelay's speed as ratios against anchors measured in the same run, on the
+/// same machine and the same PostgreSQL (absolute figures on a shared machine are noise).
+@main
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pushrelay-bench",
+        abstract: "Measure PushRelay against pgbench and PgQueuer on the same PostgreSQL.",
+        discussion: """
+            Uses DATABASE_URL when set, else a throwaway PostgreSQL cluster. Anchor B needs PgQueuer: run \
+            bench/setup.sh once (a venv under .build/). Run from the package directory.
+            """)
+
+    @Flag(help: "A smoke run of every step in well under a minute (CI): tiny sizes, figures not meaningful.")
+    var quick = false
+    @Option(help: "Seconds of each timed load (pgbench, ingest).") var seconds: Int?
+    @Option(help: "Events of the engine run.") var events: Int?
+    @Option(name: .customLong("video-mib"), help: "Size of the streamed video in MiB (default 1024).") var videoMiB: Int?
+    @Option(help: "Where to write the JSON report.") var json = "bench-results.json"
+
+    func run() async throws {
+        var logger = Logger(label: "pushrelay-bench")
+        logger.logLevel = .warning
+        let seconds = self.seconds ?? (quick ? 2 : 15)
+        let events = self.events ?? (quick ? 300 : 5000)
+        let videoBytes = (videoMiB ?? (quick ? 32 : 1024)) << 20
+        let env = try await BenchEnvironment.start(logger: logger)
+        var report = Report(
+            command: CommandLine.arguments.joined(separator: " "), date: RFC3339Now.string, machine: Self.machine(), quick: quick)
+        func step(_ name: String) { FileHandle.standardError.write(Data("• \(name)…\n".utf8)) }
+
+        do {
+            step("anchor A: pgbench, 32 clients, \(seconds) s")
+            let pgbench = try await Anchors.pgbench(env, seconds: seconds)
+            report.figures.append(Figure(name: "pgbench single-row insert (anchor A)", value: pgbench, unit: "tx/s", anchor: "", target: "", met: nil))
+
+            step("ingest, 32 connections, \(seconds) s, then paced at half of anchor A")
+            let ingest = try await IngestBenchmark.run(env, seconds: seconds, pacedRate: pgbench / 2)
+            report.figures.append(
+                Figure(
+                    name: "ingest accepted (202 after commit)", value: ingest.acceptedPerSecond, unit: "req/s", anchor: "anchor A",
+                    anchorValue: pgbench, ratio: ingest.acceptedPerSecond / pgbench, target: "≥ 1.0×", met: ingest.acceptedPerSecond >= pgbench,
+                    note: "p50 \(Self.ms(ingest.p50)), p99 \(Self.ms(ingest.p99))"))
+            if let pacedP99 = ingest.pacedP99 {
+                report.figures.append(
+                    Figure(
+                        name: "ingest p99 ack at half of anchor A", value: pacedP99, unit: "ms", anchor: "paced rate",
+                        anchorValue: ingest.pacedRate, target: "< 20 ms", met: pacedP99 < 20))
+            }
+
+            step("anchor B: PgQueuer no-op jobs")
+            let pgqueuer = try await Anchors.pgqueuer(env, jobs: quick ? 2000 : 20000)
+            report.figures.append(
+                Figure(
+                    name: "PgQueuer no-op jobs (anchor B)", value: pgqueuer, unit: "jobs/s", anchor: "", target: "", met: nil,
+                    note: pgqueuer == nil ? "not measured: run bench/setup.sh" : ""))
+
+            step("engine end to end, \(events) events")
+            let engine = try await EngineBenchmark.run(env, events: events, idleSamples: quick ? 10 : 50, workers: 32)
+            report.figures.append(
+                Figure(
+                    name: "engine end to end (claim → provider → attempt → callback)", value: engine.eventsPerSecond, unit: "events/s",
+                    anchor: "anchor B", anchorValue: pgqueuer, ratio: pgqueuer.map { engine.eventsPerSecond / $0 }, target: "≥ 2×",
+                    met: pgqueuer.map { engine.eventsPerSecond >= 2 * $0 }))
+            report.figures.append(
+                Figure(
+                    name: "idle enqueue → provider call p50", value: engine.idleP50, unit: "ms", anchor: "", target: "< 5 ms",
+                    met: engine.idleP50 < 5, note: "p99 \(Self.ms(engine.idleP99))"))
+
+            step("streaming a \(videoBytes >> 20) MiB video")
+            let streaming = try await StreamingBenchmark.run(env, bytes: videoBytes)
+            report.figures.append(
+                Figure(
+                    name: "\(videoBytes >> 20) MiB video relayed: peak RSS growth", value: Double(streaming.peakGrowth) / 1_048_576, unit: "MiB",
+                    anchor: "", target: "< 64 MiB", met: streaming.peakGrowth < 64 << 20,
+                    note: String(format: "%.1f s, %.0f MiB/s", streaming.seconds, Double(videoBytes >> 20) / streaming.seconds)))
+
+            step("rescue after kill -9 (lease \(RescueBenchmark.leaseSeconds) s)")
+            let rescue = try await RescueBenchmark.run(env)
+            report.figures.append(
+                Figure(
+                    name: "rescue: kill -9 → job final", value: rescue, unit: "s", anchor: "lease",
+                    anchorValue: Double(RescueBenchmark.leaseSeconds), target: "≤ lease + 30 s",
+                    met: rescue <= Double(RescueBenchmark.leaseSeconds + 30)))
+        } catch {
+            await env.stop()
+            throw error
+        }
+        await env.stop()
+        print(report.table())
+        try report.write(to: json)
+        FileHandle.standardError.write(Data("wrote \(json)\n".utf8))
+    }
+
+    static func ms(_ value: Double) -> String { String(format: "%.2f ms", value) }
+
+    /// CPU count, model and memory, from /proc.
+    static func machine() -> String {
+        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.split(separator: "\n")
+            .first { $0.hasPrefix("model name") }.map { $0.split(separator: ":").last.map(String.init) ?? "" }?
+            .trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
+        let memory = (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8))?.split(separator: "\n").first?
+            .split(whereSeparator: \.isWhitespace).dropFirst().first.flatMap { Int($0) }.map { "\($0 >> 20) GiB" } ?? "?"
+        return "\(ProcessInfo.processInfo.activeProcessorCount) CPUs (\(cpu)), \(memory) RAM"
+    }
+}
+
+/// Now, as RFC 3339.
+enum RFC3339Now {
+    static var string: String { Date().formatted(Date.ISO8601FormatStyle()) }
+}
