@@ -31,4 +31,12 @@ import Testing
         #expect(RFC3339.parse("2026-11-25T10:00:00+01:00") == Date(timeIntervalSince1970: 1_795_597_200))
         #expect(RFC3339.parse("25/11/2026") == nil)
     }
+
+    @Test(arguments: [
+        (0.0, "Thu, 01 Jan 1970 00:00:00 +0000"), (1_796_072_466.9, "Mon, 30 Nov 2026 21:01:06 +0000"),
+        (1_772_409_600.0, "Mon, 02 Mar 2026 00:00:00 +0000"),
+    ])
+    func oneAllDateIsPHPsDateR(seconds: Double, expected: String) {
+        #expect(OneAllDate.format(Date(timeIntervalSince1970: seconds)) == expected)
+    }
 }

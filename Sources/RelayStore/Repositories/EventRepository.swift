@@ -111,7 +111,7 @@ public struct EventRepository: Sendable {
             return [
                 "id": .string(publish.eventID.uuidString), "source": .string(publish.source),
                 "idempotency_key": publish.idempotencyKey.map(JSONValue.string) ?? .null,
-                "request_sha256": publish.requestHash.map { .string($0.map { String(format: "%02x", $0) }.joined()) } ?? .null,
+                "request_sha256": publish.requestHash.map { .string(Self.hex($0)) } ?? .null,
                 "identity_token": .string(publish.identityToken.uuidString), "provider": .string(request.operation.provider.rawValue),
                 "path": .string(request.route.path), "api_key_id": publish.apiKeyID.map { .integer($0) } ?? .null,
                 "body": publish.body, "received_at": .string(RFC3339.format(publish.receivedAt)),
@@ -158,6 +158,18 @@ public struct EventRepository: Sendable {
             }
         }
         return results
+    }
+
+    /// Lower-case hexadecimal, for `decode(…, 'hex')` (String(format:) per byte was a visible cost).
+    static func hex(_ data: Data) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(data.count * 2)
+        for byte in data {
+            bytes.append(digits[Int(byte >> 4)])
+            bytes.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     func existing(idempotencyKey: String?, requestHash: Data?) async throws -> RecordedEvent {
