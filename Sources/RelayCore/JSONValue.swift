@@ -205,21 +205,31 @@ extension JSONValue {
         }
     }
 
+    /// Appends `string` as a JSON string: runs that need no escape are copied whole (the common case is
+    /// one run), escapes are written between them. Every byte that needs escaping is ASCII, so the run
+    /// boundaries are character boundaries.
     private static func writeString(_ string: String, into out: inout String) {
         out += "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case let s where s.value < 0x20:
-                out += "\\u" + String(repeating: "0", count: 4 - String(s.value, radix: 16).count)
-                    + String(s.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
+        let utf8 = string.utf8
+        var runStart = utf8.startIndex
+        var index = runStart
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            if byte == 0x22 || byte == 0x5C || byte < 0x20 {
+                out += string[runStart..<index]
+                switch byte {
+                case 0x22: out += "\\\""
+                case 0x5C: out += "\\\\"
+                case 0x0A: out += "\\n"
+                case 0x0D: out += "\\r"
+                case 0x09: out += "\\t"
+                default: out += byte < 0x10 ? "\\u000" + String(byte, radix: 16) : "\\u00" + String(byte, radix: 16)
+                }
+                runStart = utf8.index(after: index)
             }
+            index = utf8.index(after: index)
         }
+        out += string[runStart..<utf8.endIndex]
         out += "\""
     }
 }

@@ -61,7 +61,7 @@ public struct Store: Sendable {
     ///
     /// Not a task group: a group waits for all its children, and the calls this guards against do not
     /// answer cancellation (a query written to a connection that had just closed). The operation runs
-    /// in its own task, cancelled and left behind at the deadline.
+    /// in its own task, cancelled and left behind at the deadline (`DeadlineWatchdog`).
     static func withDeadline<T: Sendable>(
         _ deadline: Duration = Store.deadline, _ operation: @escaping @Sendable () async throws -> T
     ) async throws -> T {
@@ -72,12 +72,11 @@ public struct Store: Sendable {
                     Task {
                         do { race.finish(.success(try await operation())) } catch { race.finish(.failure(error)) }
                     }
-                } timer: {
-                    Task {
-                        try? await Task.sleep(for: deadline)
-                        race.finish(.failure(DatabaseTimeout(deadline: deadline)))
-                    }
                 }
+                race.watched(
+                    by: DeadlineWatchdog.shared.register(deadline: .now + deadline) {
+                        race.finish(.failure(DatabaseTimeout(deadline: deadline)))
+                    })
             }
         } onCancel: {
             race.cancel()

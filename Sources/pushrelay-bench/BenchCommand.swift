@@ -20,6 +20,8 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Events of the engine run.") var events: Int?
     @Option(name: .customLong("video-mib"), help: "Size of the streamed video in MiB (default 1024).") var videoMiB: Int?
     @Option(help: "Where to write the JSON report.") var json = "bench-results.json"
+    @Option(help: "Run only these steps (comma-separated): pgbench, ingest, pgqueuer, engine, streaming, rescue.")
+    var only: String?
 
     func run() async throws {
         var logger = Logger(label: "pushrelay-bench")
@@ -31,18 +33,25 @@ struct BenchCommand: AsyncParsableCommand {
         var report = Report(
             command: CommandLine.arguments.joined(separator: " "), date: RFC3339Now.string, machine: Self.machine(), quick: quick)
         func step(_ name: String) { FileHandle.standardError.write(Data("• \(name)…\n".utf8)) }
+        let selected = Set((only ?? "pgbench,ingest,pgqueuer,engine,streaming,rescue").split(separator: ",").map(String.init))
+        func wanted(_ name: String) -> Bool { selected.contains(name) }
 
         do {
-            step("anchor A: pgbench, 32 clients, \(seconds) s")
-            let pgbench = try await Anchors.pgbench(env, seconds: seconds)
-            report.figures.append(Figure(name: "pgbench single-row insert (anchor A)", value: pgbench, unit: "tx/s", anchor: "", target: "", met: nil))
+            var pgbench: Double?
+            if wanted("pgbench") {
+                step("anchor A: pgbench, 32 clients, \(seconds) s")
+                pgbench = try await Anchors.pgbench(env, seconds: seconds)
+                report.figures.append(Figure(name: "pgbench single-row insert (anchor A)", value: pgbench, unit: "tx/s", anchor: "", target: "", met: nil))
+            }
 
+            if wanted("ingest") {
             step("ingest, 32 connections, \(seconds) s, then paced at half of anchor A")
-            let ingest = try await IngestBenchmark.run(env, seconds: seconds, pacedRate: pgbench / 2)
+            let ingest = try await IngestBenchmark.run(env, seconds: seconds, pacedRate: pgbench.map { $0 / 2 })
             report.figures.append(
                 Figure(
                     name: "ingest accepted (202 after commit)", value: ingest.acceptedPerSecond, unit: "req/s", anchor: "anchor A",
-                    anchorValue: pgbench, ratio: ingest.acceptedPerSecond / pgbench, target: "≥ 1.0×", met: ingest.acceptedPerSecond >= pgbench,
+                    anchorValue: pgbench, ratio: pgbench.map { ingest.acceptedPerSecond / $0 }, target: "≥ 1.0×",
+                    met: pgbench.map { ingest.acceptedPerSecond >= $0 },
                     note: "p50 \(Self.ms(ingest.p50)), p99 \(Self.ms(ingest.p99))"))
             if let pacedP99 = ingest.pacedP99 {
                 report.figures.append(
@@ -50,14 +59,19 @@ struct BenchCommand: AsyncParsableCommand {
                         name: "ingest p99 ack at half of anchor A", value: pacedP99, unit: "ms", anchor: "paced rate",
                         anchorValue: ingest.pacedRate, target: "< 20 ms", met: pacedP99 < 20))
             }
+            }
 
+            var pgqueuer: Double?
+            if wanted("pgqueuer") {
             step("anchor B: PgQueuer no-op jobs")
-            let pgqueuer = try await Anchors.pgqueuer(env, jobs: quick ? 2000 : 20000)
+            pgqueuer = try await Anchors.pgqueuer(env, jobs: quick ? 2000 : 20000)
             report.figures.append(
                 Figure(
                     name: "PgQueuer no-op jobs (anchor B)", value: pgqueuer, unit: "jobs/s", anchor: "", target: "", met: nil,
                     note: pgqueuer == nil ? "not measured: run bench/setup.sh" : ""))
+            }
 
+            if wanted("engine") {
             step("engine end to end, \(events) events")
             let engine = try await EngineBenchmark.run(env, events: events, idleSamples: quick ? 10 : 50, workers: 32)
             report.figures.append(
@@ -69,7 +83,9 @@ struct BenchCommand: AsyncParsableCommand {
                 Figure(
                     name: "idle enqueue → provider call p50", value: engine.idleP50, unit: "ms", anchor: "", target: "< 5 ms",
                     met: engine.idleP50 < 5, note: "p99 \(Self.ms(engine.idleP99))"))
+            }
 
+            if wanted("streaming") {
             step("streaming a \(videoBytes >> 20) MiB video")
             let streaming = try await StreamingBenchmark.run(env, bytes: videoBytes)
             report.figures.append(
@@ -77,7 +93,9 @@ struct BenchCommand: AsyncParsableCommand {
                     name: "\(videoBytes >> 20) MiB video relayed: peak RSS growth", value: Double(streaming.peakGrowth) / 1_048_576, unit: "MiB",
                     anchor: "", target: "< 64 MiB", met: streaming.peakGrowth < 64 << 20,
                     note: String(format: "%.1f s, %.0f MiB/s", streaming.seconds, Double(videoBytes >> 20) / streaming.seconds)))
+            }
 
+            if wanted("rescue") {
             step("rescue after kill -9 (lease \(RescueBenchmark.leaseSeconds) s)")
             let rescue = try await RescueBenchmark.run(env)
             report.figures.append(
@@ -85,6 +103,7 @@ struct BenchCommand: AsyncParsableCommand {
                     name: "rescue: kill -9 → job final", value: rescue, unit: "s", anchor: "lease",
                     anchorValue: Double(RescueBenchmark.leaseSeconds), target: "≤ lease + 30 s",
                     met: rescue <= Double(RescueBenchmark.leaseSeconds + 30)))
+            }
         } catch {
             await env.stop()
             throw error

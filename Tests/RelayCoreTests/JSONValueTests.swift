@@ -33,4 +33,12 @@ import Testing
         #expect(value.removing("a").serialized() == #"{"b":2,"c":3}"#)
         #expect(value.setting("d", to: nil).serialized() == #"{"a":1,"b":2,"c":3,"d":null}"#)
     }
+
+    @Test func stringsAreEscapedAndRoundTrip() throws {
+        let text = "a\"b\\c\td\u{01}e\u{1F}f é 🚀 end"
+        let serialized = JSONValue.string(text).serialized()
+        #expect(serialized == #""a\"b\\c\td\u0001e\u001ff é 🚀 end""#)
+        #expect(try JSONValue.parse(Array(serialized.utf8)) == .string(text))
+        #expect(JSONValue.string("plain").serialized() == #""plain""#)
+    }
 }
