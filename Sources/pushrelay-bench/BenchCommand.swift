@@ -45,64 +45,64 @@ struct BenchCommand: AsyncParsableCommand {
             }
 
             if wanted("ingest") {
-            step("ingest, 32 connections, \(seconds) s, then paced at half of anchor A")
-            let ingest = try await IngestBenchmark.run(env, seconds: seconds, pacedRate: pgbench.map { $0 / 2 })
-            report.figures.append(
-                Figure(
-                    name: "ingest accepted (202 after commit)", value: ingest.acceptedPerSecond, unit: "req/s", anchor: "anchor A",
-                    anchorValue: pgbench, ratio: pgbench.map { ingest.acceptedPerSecond / $0 }, target: "≥ 1.0×",
-                    met: pgbench.map { ingest.acceptedPerSecond >= $0 },
-                    note: "p50 \(Self.ms(ingest.p50)), p99 \(Self.ms(ingest.p99))"))
-            if let pacedP99 = ingest.pacedP99 {
+                step("ingest, 32 connections, \(seconds) s, then paced at half of anchor A")
+                let ingest = try await IngestBenchmark.run(env, seconds: seconds, pacedRate: pgbench.map { $0 / 2 })
                 report.figures.append(
                     Figure(
-                        name: "ingest p99 ack at half of anchor A", value: pacedP99, unit: "ms", anchor: "paced rate",
-                        anchorValue: ingest.pacedRate, target: "< 20 ms", met: pacedP99 < 20))
-            }
+                        name: "ingest accepted (202 after commit)", value: ingest.acceptedPerSecond, unit: "req/s", anchor: "anchor A",
+                        anchorValue: pgbench, ratio: pgbench.map { ingest.acceptedPerSecond / $0 }, target: "≥ 1.0×",
+                        met: pgbench.map { ingest.acceptedPerSecond >= $0 },
+                        note: "p50 \(Self.ms(ingest.p50)), p99 \(Self.ms(ingest.p99))"))
+                if let pacedP99 = ingest.pacedP99 {
+                    report.figures.append(
+                        Figure(
+                            name: "ingest p99 ack at half of anchor A", value: pacedP99, unit: "ms", anchor: "paced rate",
+                            anchorValue: ingest.pacedRate, target: "< 20 ms", met: pacedP99 < 20))
+                }
             }
 
             var pgqueuer: Double?
             if wanted("pgqueuer") {
-            step("anchor B: PgQueuer no-op jobs")
-            pgqueuer = try await Anchors.pgqueuer(env, jobs: quick ? 2000 : 20000)
-            report.figures.append(
-                Figure(
-                    name: "PgQueuer no-op jobs (anchor B)", value: pgqueuer, unit: "jobs/s", anchor: "", target: "", met: nil,
-                    note: pgqueuer == nil ? "not measured: run bench/setup.sh" : ""))
+                step("anchor B: PgQueuer no-op jobs")
+                pgqueuer = try await Anchors.pgqueuer(env, jobs: quick ? 2000 : 20000)
+                report.figures.append(
+                    Figure(
+                        name: "PgQueuer no-op jobs (anchor B)", value: pgqueuer, unit: "jobs/s", anchor: "", target: "", met: nil,
+                        note: pgqueuer == nil ? "not measured: run bench/setup.sh" : ""))
             }
 
             if wanted("engine") {
-            step("engine end to end, \(events) events")
-            let engine = try await EngineBenchmark.run(env, events: events, idleSamples: quick ? 10 : 50, workers: 32)
-            report.figures.append(
-                Figure(
-                    name: "engine end to end (claim → provider → attempt → callback)", value: engine.eventsPerSecond, unit: "events/s",
-                    anchor: "anchor B", anchorValue: pgqueuer, ratio: pgqueuer.map { engine.eventsPerSecond / $0 }, target: "≥ 2×",
-                    met: pgqueuer.map { engine.eventsPerSecond >= 2 * $0 }))
-            report.figures.append(
-                Figure(
-                    name: "idle enqueue → provider call p50", value: engine.idleP50, unit: "ms", anchor: "", target: "< 5 ms",
-                    met: engine.idleP50 < 5, note: "p99 \(Self.ms(engine.idleP99))"))
+                step("engine end to end, \(events) events")
+                let engine = try await EngineBenchmark.run(env, events: events, idleSamples: quick ? 10 : 50, workers: 32)
+                report.figures.append(
+                    Figure(
+                        name: "engine end to end (claim → provider → attempt → callback)", value: engine.eventsPerSecond, unit: "events/s",
+                        anchor: "anchor B", anchorValue: pgqueuer, ratio: pgqueuer.map { engine.eventsPerSecond / $0 }, target: "≥ 2×",
+                        met: pgqueuer.map { engine.eventsPerSecond >= 2 * $0 }))
+                report.figures.append(
+                    Figure(
+                        name: "idle enqueue → provider call p50", value: engine.idleP50, unit: "ms", anchor: "", target: "< 5 ms",
+                        met: engine.idleP50 < 5, note: "p99 \(Self.ms(engine.idleP99))"))
             }
 
             if wanted("streaming") {
-            step("streaming a \(videoBytes >> 20) MiB video")
-            let streaming = try await StreamingBenchmark.run(env, bytes: videoBytes)
-            report.figures.append(
-                Figure(
-                    name: "\(videoBytes >> 20) MiB video relayed: peak RSS growth", value: Double(streaming.peakGrowth) / 1_048_576, unit: "MiB",
-                    anchor: "", target: "< 64 MiB", met: streaming.peakGrowth < 64 << 20,
-                    note: String(format: "%.1f s, %.0f MiB/s", streaming.seconds, Double(videoBytes >> 20) / streaming.seconds)))
+                step("streaming a \(videoBytes >> 20) MiB video")
+                let streaming = try await StreamingBenchmark.run(env, bytes: videoBytes)
+                report.figures.append(
+                    Figure(
+                        name: "\(videoBytes >> 20) MiB video relayed: peak RSS growth", value: Double(streaming.peakGrowth) / 1_048_576, unit: "MiB",
+                        anchor: "", target: "< 64 MiB", met: streaming.peakGrowth < 64 << 20,
+                        note: String(format: "%.1f s, %.0f MiB/s", streaming.seconds, Double(videoBytes >> 20) / streaming.seconds)))
             }
 
             if wanted("rescue") {
-            step("rescue after kill -9 (lease \(RescueBenchmark.leaseSeconds) s)")
-            let rescue = try await RescueBenchmark.run(env)
-            report.figures.append(
-                Figure(
-                    name: "rescue: kill -9 → job final", value: rescue, unit: "s", anchor: "lease",
-                    anchorValue: Double(RescueBenchmark.leaseSeconds), target: "≤ lease + 30 s",
-                    met: rescue <= Double(RescueBenchmark.leaseSeconds + 30)))
+                step("rescue after kill -9 (lease \(RescueBenchmark.leaseSeconds) s)")
+                let rescue = try await RescueBenchmark.run(env)
+                report.figures.append(
+                    Figure(
+                        name: "rescue: kill -9 → job final", value: rescue, unit: "s", anchor: "lease",
+                        anchorValue: Double(RescueBenchmark.leaseSeconds), target: "≤ lease + 30 s",
+                        met: rescue <= Double(RescueBenchmark.leaseSeconds + 30)))
             }
         } catch {
             await env.stop()
