@@ -65,21 +65,23 @@ public struct CallbackQueue: Sendable {
             RETURNING k.id, k.url, k.payload::text, k.attempt_count, k.subscription_id,
                 (SELECT s.secret FROM subscriptions s WHERE s.id = k.subscription_id),
                 (SELECT s.secret_key_id FROM subscriptions s WHERE s.id = k.subscription_id),
-                (SELECT s.secret_plaintext FROM subscriptions s WHERE s.id = k.subscription_id),
                 (SELECT a.callback_secret FROM api_keys a WHERE a.id = k.api_key_id),
                 (SELECT a.callback_secret_key_id FROM api_keys a WHERE a.id = k.api_key_id)
             """, logger: store.logger)
         var claimed: [ClaimedCallback] = []
         var sawPlaintext = false
-        for try await row in rows.decode((UUID, String, String, Int, UUID?, Data?, String?, String?, Data?, String?).self) {
-            let secret: String?
-            if let sealed = row.5 ?? row.8, let keyID = row.6 ?? row.9 {
-                secret = try store.cipher.openString(sealed, keyID: keyID)
-            } else if let plaintext = row.7 {
-                secret = plaintext
-                sawPlaintext = true
-            } else {
-                secret = row.4 == nil ? webhookSecret : nil
+        for try await row in rows.decode((UUID, String, String, Int, UUID?, Data?, String?, Data?, String?).self) {
+            var secret: String?
+            if let sealed = row.5 ?? row.7 {
+                if let keyID = row.6 ?? row.8 {
+                    // A secret that cannot be opened (a rotated-away key) leaves this callback unsignable, not the batch.
+                    secret = try? store.cipher.openString(sealed, keyID: keyID)
+                } else {
+                    secret = String(decoding: sealed, as: UTF8.self)
+                    sawPlaintext = true
+                }
+            } else if row.4 == nil {
+                secret = webhookSecret
             }
             claimed.append(ClaimedCallback(id: row.0, url: row.1, payload: row.2, attempt: row.3, secret: secret, subscriptionID: row.4))
         }

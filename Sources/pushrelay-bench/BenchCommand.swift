@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import RelayCore
 
 /// `pushrelay-bench`: PushRelay's speed as ratios against anchors measured in the same run, on the
 /// same machine and the same PostgreSQL (absolute figures on a shared machine are noise).
@@ -31,7 +32,7 @@ struct BenchCommand: AsyncParsableCommand {
         let videoBytes = (videoMiB ?? (quick ? 32 : 1024)) << 20
         let env = try await BenchEnvironment.start(logger: logger)
         var report = Report(
-            command: CommandLine.arguments.joined(separator: " "), date: RFC3339Now.string, machine: Self.machine(), quick: quick)
+            command: CommandLine.arguments.joined(separator: " "), date: RFC3339.format(Date()), machine: Self.machine(), quick: quick)
         func step(_ name: String) { FileHandle.standardError.write(Data("• \(name)…\n".utf8)) }
         let selected = Set((only ?? "pgbench,ingest,pgqueuer,engine,streaming,rescue").split(separator: ",").map(String.init))
         func wanted(_ name: String) -> Bool { selected.contains(name) }
@@ -125,9 +126,4 @@ struct BenchCommand: AsyncParsableCommand {
             .split(whereSeparator: \.isWhitespace).dropFirst().first.flatMap { Int($0) }.map { "\($0 >> 20) GiB" } ?? "?"
         return "\(ProcessInfo.processInfo.activeProcessorCount) CPUs (\(cpu)), \(memory) RAM"
     }
-}
-
-/// Now, as RFC 3339.
-enum RFC3339Now {
-    static var string: String { Date().formatted(Date.ISO8601FormatStyle()) }
 }

@@ -9,7 +9,7 @@ struct Figure: Codable, Sendable {
     /// What the figure is compared with (another measured figure, or a fixed bound).
     var anchor: String
     var anchorValue: Double?
-    /// value / anchorValue when both exist (for "at most" targets, anchorValue / value is not used: see `target`).
+    /// value / anchorValue, for the figures judged as a multiple of an anchor.
     var ratio: Double?
     var target: String
     var met: Bool?
@@ -46,19 +46,5 @@ struct Report: Codable, Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(self).write(to: URL(fileURLWithPath: path))
-    }
-}
-
-/// Resident memory of a process, from `/proc/<pid>/status` (Linux).
-enum ProcessMemory {
-    /// (current resident set, peak resident set) in bytes.
-    static func resident(pid: Int32) -> (current: Int, peak: Int)? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        func kilobytes(_ key: String) -> Int? {
-            text.split(separator: "\n").first { $0.hasPrefix(key) }
-                .flatMap { $0.split(whereSeparator: \.isWhitespace).dropFirst().first }.flatMap { Int($0) }
-        }
-        guard let current = kilobytes("VmRSS:"), let peak = kilobytes("VmHWM:") else { return nil }
-        return (current * 1024, peak * 1024)
     }
 }

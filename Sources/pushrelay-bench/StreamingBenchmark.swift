@@ -17,7 +17,7 @@ enum StreamingBenchmark {
         let identity = try await env.connectIdentity(base: relay.baseURL, provider: "youtube")
         // A small upload first, so what is measured is the large one, not the first use of each code path.
         let warm = env.sandbox.mediaURL("warm.mp4", bytes: 1 << 20)
-        _ = try await publish(env, relay.baseURL, identity.token, url: warm, database: database, expectedFinal: 1)
+        try await publish(env, relay.baseURL, identity.token, url: warm, database: database, expectedFinal: 1)
         guard let before = ProcessMemory.resident(pid: relay.pid) else { throw BenchError("cannot read /proc/\(relay.pid)/status") }
         let clock = ContinuousClock()
         let started = clock.now

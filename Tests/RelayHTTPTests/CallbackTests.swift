@@ -215,12 +215,13 @@ import TestSupport
         let receiver = try await Self.receiver.value
         let path = "/sql/\(UUID().uuidString)"
         let secret = "whsec_" + Data((0..<24).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
-        // What an admin types in psql.
+        // What an admin types in psql, literally (the secret is base64: nothing to escape).
         let inserted = try await env.store.query(
-            """
-            INSERT INTO subscriptions (url, events, description, secret_plaintext)
-            VALUES (\(receiver.origin + path), ARRAY['identity.connected'], 'added with SQL', \(secret)) RETURNING id
-            """, logger: env.logger)
+            PostgresQuery(
+                unsafeSQL: """
+                    INSERT INTO subscriptions (url, events, description, secret)
+                    VALUES ('\(receiver.origin + path)', ARRAY['identity.connected'], 'added with SQL', '\(secret)') RETURNING id
+                    """), logger: env.logger)
         var subscriptionID: UUID?
         for try await id in inserted.decode(UUID.self) { subscriptionID = id }
         let id = try #require(subscriptionID)
@@ -236,15 +237,17 @@ import TestSupport
         }
         // Used once in clear, then kept only as ciphertext.
         let row = try await env.store.query(
-            "SELECT secret_plaintext IS NULL, secret IS NOT NULL FROM subscriptions WHERE id = \(id)", logger: env.logger)
-        for try await (cleared, sealed) in row.decode((Bool, Bool).self) {
-            #expect(cleared)
-            #expect(sealed)
+            """
+            SELECT secret_key_id IS NOT NULL, position(convert_to(\(secret), 'UTF8') in secret) = 0 FROM subscriptions WHERE id = \(id)
+            """, logger: env.logger)
+        for try await (keyed, clearGone) in row.decode((Bool, Bool).self) {
+            #expect(keyed)
+            #expect(clearGone)
         }
         // A malformed secret is refused by the schema itself.
         await #expect(throws: (any Error).self) {
             try await env.store.query(
-                "INSERT INTO subscriptions (url, events, secret_plaintext) VALUES ('https://example.com/', ARRAY['push.failed'], 'hunter2')",
+                "INSERT INTO subscriptions (url, events, secret) VALUES ('https://example.com/', ARRAY['push.failed'], 'hunter2')",
                 logger: env.logger
             ).decode(Int.self).reduce(0) { $0 + $1 }
         }

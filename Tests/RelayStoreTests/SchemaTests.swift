@@ -72,8 +72,6 @@ import TestSupport
             SELECT table_name || '.' || column_name || ':' || data_type FROM information_schema.columns
             WHERE table_schema = 'public' AND (column_name LIKE '%token%' OR column_name LIKE '%secret%' OR column_name = 'credentials')
               AND column_name NOT LIKE '%key_id' AND column_name NOT IN ('identity_token', 'user_token', 'token_expires_at')
-              -- An admin's SQL-inserted subscription secret, encrypted and emptied at once (CallbackTests checks it).
-              AND (table_name, column_name) <> ('subscriptions', 'secret_plaintext')
               AND table_name IN (SELECT tablename FROM pg_tables WHERE schemaname = 'public')
             """)
         #expect(!columns.isEmpty)

@@ -1,13 +1,14 @@
 -- Who signs a callback: subscriptions inserted with SQL (secret given in clear, once), and publish-requested webhooks.
 
+-- An admin inserts a subscription the plain way: INSERT INTO subscriptions (url, events, secret) VALUES
+-- ('https://…', ARRAY['push.succeeded'], 'whsec_…'). Without secret_key_id, `secret` holds the whsec_ text in
+-- clear; PushRelay encrypts it (and sets secret_key_id) the next time a callback worker looks.
 ALTER TABLE subscriptions
-    ALTER COLUMN secret DROP NOT NULL,
     ALTER COLUMN secret_key_id DROP NOT NULL,
-    ADD COLUMN secret_plaintext text CHECK (secret_plaintext ~ '^whsec_[A-Za-z0-9+/]{32,}={0,2}$'),
-    ADD CONSTRAINT subscriptions_secret_given CHECK (
-        (secret IS NOT NULL AND secret_key_id IS NOT NULL) OR (secret IS NULL AND secret_key_id IS NULL AND secret_plaintext IS NOT NULL));
-COMMENT ON COLUMN subscriptions.secret_plaintext IS 'For subscriptions inserted with SQL: the whsec_ secret (base64 of at least 24 random bytes) in clear. PushRelay encrypts it into `secret` and empties this column the next time a callback worker looks (within a poll interval, or at the first delivery); rows created by POST /subscriptions.json never use it.';
-CREATE INDEX subscriptions_plaintext_idx ON subscriptions (id) WHERE secret_plaintext IS NOT NULL;
+    ADD CONSTRAINT subscriptions_secret_well_formed CHECK (
+        secret_key_id IS NOT NULL OR convert_from(secret, 'UTF8') ~ '^whsec_[A-Za-z0-9+/]{32,}={0,2}$');
+COMMENT ON COLUMN subscriptions.secret IS 'AES-GCM ciphertext (nonce|ciphertext|tag) of the whsec_ secret, encrypted with the key named by secret_key_id. A row inserted with SQL may give the whsec_ text itself and no secret_key_id: PushRelay encrypts it within a poll interval (or at its first delivery).';
+CREATE INDEX subscriptions_clear_secret_idx ON subscriptions (id) WHERE secret_key_id IS NULL;
 
 -- A publish-requested webhook has no API key: its callback_url is signed with the webhook secret
 -- (PUSHRELAY_WEBHOOK_SECRET), the one the system that sent it holds. Such callbacks have neither a

@@ -95,13 +95,6 @@ public struct EventStatus: Sendable {
 public struct EventRepository: Sendable {
     let store: Store
 
-    /// Records a publish request and queues its job in one statement (one round trip, one commit),
-    /// notifying the workers. A repeated idempotency key returns the first event instead.
-    public func enqueue(_ publish: NewPublish) async throws -> RecordedEvent {
-        guard let recorded = try await enqueue([publish]).first else { throw DatabaseError("the publish was not recorded") }
-        return try recorded.get()
-    }
-
     /// Records several publish requests, and queues their jobs, in one statement and so one commit:
     /// the group commit of `PublishBatcher`. Returns what became of each, in order; a request whose
     /// idempotency key was taken is looked up on its own, so only that lookup can fail for it alone.

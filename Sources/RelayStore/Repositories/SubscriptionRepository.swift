@@ -36,20 +36,19 @@ public struct SubscriptionRepository: Sendable {
         throw DatabaseError("the subscription was not created")
     }
 
-    /// Encrypts the secrets of subscriptions an admin inserted with SQL (`secret_plaintext`) and empties
-    /// that column. Returns how many were sealed.
+    /// Encrypts the secrets of subscriptions an admin inserted with SQL (`secret` in clear, no
+    /// `secret_key_id`). Returns how many were sealed.
     @discardableResult
     public func sealPlaintextSecrets() async throws -> Int {
-        let rows = try await store.query(
-            "SELECT id, secret_plaintext FROM subscriptions WHERE secret_plaintext IS NOT NULL", logger: store.logger)
-        var pending: [(UUID, String)] = []
-        for try await row in rows.decode((UUID, String).self) { pending.append(row) }
-        for (id, plaintext) in pending {
-            let sealed = try store.cipher.seal(plaintext)
+        let rows = try await store.query("SELECT id, secret FROM subscriptions WHERE secret_key_id IS NULL", logger: store.logger)
+        var pending: [(UUID, Data)] = []
+        for try await row in rows.decode((UUID, Data).self) { pending.append(row) }
+        for (id, clear) in pending {
+            let sealed = try store.cipher.seal(String(decoding: clear, as: UTF8.self))
             try await store.query(
                 """
-                UPDATE subscriptions SET secret = \(sealed), secret_key_id = \(store.cipher.keyID), secret_plaintext = NULL
-                WHERE id = \(id) AND secret_plaintext = \(plaintext)
+                UPDATE subscriptions SET secret = \(sealed), secret_key_id = \(store.cipher.keyID)
+                WHERE id = \(id) AND secret_key_id IS NULL AND secret = \(clear)
                 """, logger: store.logger
             ).drain()
             store.logger.info("encrypted the secret of a subscription inserted with SQL", metadata: ["subscription_id": "\(id)"])
