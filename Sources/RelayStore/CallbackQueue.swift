@@ -53,7 +53,7 @@ public struct CallbackQueue: Sendable {
     /// the same `webhook-id`, so subscribers can drop the duplicate).
     /// `webhookSecret` signs the callback_url of publish-requested webhooks (they come with no API key).
     public func claim(owner: String, limit: Int, lease: Duration, webhookSecret: String?) async throws -> [ClaimedCallback] {
-        let rows = try await store.query(
+        let rows = try await store.write(
             """
             WITH c AS (
                 SELECT id FROM callbacks
@@ -70,7 +70,7 @@ public struct CallbackQueue: Sendable {
             """, logger: store.logger)
         var claimed: [ClaimedCallback] = []
         var sawPlaintext = false
-        for try await row in rows.decode((UUID, String, String, Int, UUID?, Data?, String?, Data?, String?).self) {
+        for row in try rows.decode((UUID, String, String, Int, UUID?, Data?, String?, Data?, String?).self) {
             var secret: String?
             if let sealed = row.5 ?? row.7 {
                 if let keyID = row.6 ?? row.8 {
@@ -98,7 +98,7 @@ public struct CallbackQueue: Sendable {
         case .retry(let at): nextAt = at
         case .dead: state = "dead"
         }
-        try await store.query(
+        try await store.write(
             """
             WITH u AS (
                 UPDATE callbacks SET state = \(state), lease_owner = NULL, lease_expires_at = NULL,
@@ -115,12 +115,12 @@ public struct CallbackQueue: Sendable {
                 WHERE \(delivery.disablesSubscription) AND state = 'active' AND id = (SELECT subscription_id FROM u) RETURNING 1)
             SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM s)
             """, logger: store.logger
-        ).drain()
+        )
     }
 
     /// Sends an event's callbacks again (same ids, so the same `webhook-id`). Returns how many.
     public func replay(_ eventID: UUID) async throws -> Int {
-        let rows = try await store.query(
+        let rows = try await store.write(
             """
             WITH u AS (
                 UPDATE callbacks SET state = 'pending', next_attempt_at = now(), attempt_count = 0, delivered_at = NULL,
@@ -129,7 +129,7 @@ public struct CallbackQueue: Sendable {
             n AS (SELECT pg_notify(\(Store.notificationChannel), 'callback') FROM (SELECT 1 FROM u LIMIT 1) AS any_replayed)
             SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM n)
             """, logger: store.logger)
-        for try await (count, _) in rows.decode((Int64, Int64).self) { return Int(count) }
+        for (count, _) in try rows.decode((Int64, Int64).self) { return Int(count) }
         return 0
     }
 

@@ -52,7 +52,7 @@ public struct JobQueue: Sendable {
     /// Leases up to `limit` jobs whose time has come to `owner` for `lease`.
     public func claim(owner: String, limit: Int, lease: Duration) async throws -> [ClaimedJob] {
         let leaseSeconds = Double(lease.components.seconds)
-        let rows = try await store.query(
+        let rows = try await store.write(
             """
             WITH c AS (
                 SELECT event_id FROM publish_jobs
@@ -76,7 +76,7 @@ public struct JobQueue: Sendable {
                        FROM identity_accounts a WHERE a.identity_token = j.identity_token) AS accounts
             """, logger: store.logger)
         var jobs: [ClaimedJob] = []
-        for try await row in rows {
+        for row in rows {
             let r = row.makeRandomAccess()
             let eventID = try r["event_id"].decode(UUID.self)
             let path = try r["path"].decode(String.self)
@@ -140,7 +140,7 @@ public struct JobQueue: Sendable {
             pause = pausesIdentity
         }
         let isFinal = transition.state.isFinal
-        let rows = try await store.query(
+        let rows = try await store.write(
             """
             WITH u AS (
                 UPDATE publish_jobs SET state = \(transition.state.rawValue), result = \(result)::json,
@@ -176,19 +176,19 @@ public struct JobQueue: Sendable {
             SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM a), (SELECT count(*) FROM n), (SELECT count(*) FROM p),
                    (SELECT count(*) FROM c)
             """, logger: store.logger)
-        for try await (updated, _, _, _, _) in rows.decode((Int64, Int64, Int64, Int64, Int64).self) { return updated == 1 }
+        for (updated, _, _, _, _) in try rows.decode((Int64, Int64, Int64, Int64, Int64).self) { return updated == 1 }
         return false
     }
 
     /// Records, before it is sent, that this try is making the call that publishes. Throws when the lease is lost.
     public func markPublishing(_ eventID: UUID, owner: String) async throws {
-        let rows = try await store.query(
+        let rows = try await store.write(
             """
             UPDATE publish_jobs SET publish_call_started_at = now(), updated_at = now()
             WHERE event_id = \(eventID) AND state = 'running' AND lease_owner = \(owner)
             RETURNING 1
             """, logger: store.logger)
-        for try await _ in rows { return }
+        guard rows.isEmpty else { return }
         throw DatabaseError("the lease on job \(eventID) was lost; the publishing call is not made")
     }
 
@@ -196,14 +196,14 @@ public struct JobQueue: Sendable {
     /// job while the worker lives; a dead worker's leases run out and the rescuer takes them back.
     @discardableResult
     public func renewLeases(owner: String, lease: Duration) async throws -> Int {
-        let rows = try await store.query(
+        let rows = try await store.write(
             """
             WITH u AS (
                 UPDATE publish_jobs SET lease_expires_at = now() + make_interval(secs => \(Double(lease.components.seconds)))
                 WHERE state = 'running' AND lease_owner = \(owner) RETURNING 1)
             SELECT count(*) FROM u
             """, logger: store.logger)
-        for try await count in rows.decode(Int64.self) { return Int(count) }
+        for count in try rows.decode(Int64.self) { return Int(count) }
         return 0
     }
 
@@ -251,8 +251,8 @@ public struct JobQueue: Sendable {
         query.binds.append(states)
         query.binds.append(Store.notificationChannel)
         query.binds.append(notification)
-        let rows = try await store.query(query, logger: store.logger)
-        for try await (updated, _, state) in rows.decode((Int64, Int64, String?).self) {
+        let rows = try await store.write(query, logger: store.logger)
+        for (updated, _, state) in try rows.decode((Int64, Int64, String?).self) {
             if updated == 1 { return .done }
             guard let state, let current = PublishState(rawValue: state) else { return .unknown }
             return .refused(current)
@@ -270,7 +270,7 @@ public struct JobQueue: Sendable {
     /// started the publishing call, `indeterminate` when it had (it may have published), `failed` once a job
     /// has used all its attempts this way. Notifies workers and waiting requests.
     public func rescueExpired(maxAttempts: Int, limit: Int = 100) async throws -> [Rescued] {
-        let rows = try await store.query(
+        let rows = try await store.write(
             """
             WITH expired AS (
                 SELECT event_id FROM publish_jobs
@@ -301,7 +301,7 @@ public struct JobQueue: Sendable {
             SELECT u.event_id, u.state, (SELECT count(*) FROM n) + (SELECT count(*) FROM c) FROM u
             """, logger: store.logger)
         var rescued: [Rescued] = []
-        for try await (eventID, state, _) in rows.decode((UUID, String, Int64).self) {
+        for (eventID, state, _) in try rows.decode((UUID, String, Int64).self) {
             rescued.append(Rescued(eventID: eventID, state: PublishState(rawValue: state) ?? .queued))
         }
         return rescued
@@ -311,7 +311,7 @@ public struct JobQueue: Sendable {
     public func saveProgress(_ eventID: UUID, owner: String, tryNumber: Int, progress: JSONValue, attempts: [ProviderAttempt])
         async throws
     {
-        try await store.query(
+        try await store.write(
             """
             WITH u AS (
                 UPDATE publish_jobs SET progress = progress || \(progress.serialized())::jsonb, updated_at = now()
@@ -324,7 +324,7 @@ public struct JobQueue: Sendable {
                 step text, method text, url text, request_summary jsonb, http_status integer, outcome text,
                 response_excerpt text, error text, started_at timestamptz, duration_ms double precision)
             """, logger: store.logger
-        ).drain()
+        )
     }
 
     /// The state of one job (sync waiters check it after a wake-up).

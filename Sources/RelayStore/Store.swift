@@ -35,12 +35,37 @@ public struct Store: Sendable {
     /// `DatabaseTimeout` is thrown, which the HTTP layer answers with a 503 and workers retry.
     public static let deadline: Duration = .seconds(30)
 
-    /// Runs one statement (`client.query` with the deadline).
+    /// Runs one statement that only reads (`client.query` with the deadline). Statements that change
+    /// data go through `write(_:logger:)`: PostgresNIO reports a statement done before its commit.
     public func query(_ query: PostgresQuery, logger: Logger, file: String = #fileID, line: Int = #line) async throws
         -> PostgresRowSequence
     {
         let client = self.client
         return try await Self.withDeadline { try await client.query(query, logger: logger, file: file, line: line) }
+    }
+
+    /// Runs one statement that changes data in a transaction of its own, returning its rows once the
+    /// commit is confirmed.
+    ///
+    /// A statement sent alone commits when PostgreSQL processes the Sync that follows it, after it has
+    /// sent CommandComplete, and PostgresNIO (1.33) ends the statement at CommandComplete: an error of
+    /// the commit itself (a fast shutdown terminating the backend, a deferred constraint) arrives after
+    /// that and reaches nobody, so `client.query` "succeeds" for a write that was rolled back. An
+    /// explicit COMMIT is different: PostgreSQL commits before it answers the COMMIT statement, so its
+    /// failure is that statement's error. That costs two round trips (BEGIN, COMMIT); a trivial
+    /// statement after the write would cost one, but PostgresNIO writes it to the connection it has just
+    /// closed over the commit error, and it is never answered.
+    @discardableResult
+    public func write(_ query: PostgresQuery, logger: Logger, file: String = #fileID, line: Int = #line) async throws
+        -> [PostgresRow]
+    {
+        try await transaction { connection in
+            var rows: [PostgresRow] = []
+            for try await row in try await connection.query(query, logger: logger, file: file, line: line) {
+                rows.append(row)
+            }
+            return rows
+        }
     }
 
     /// Runs `body` in a transaction, within the deadline; an error thrown by `body` (a `RelayError`, say)
@@ -99,5 +124,14 @@ extension PostgresRowSequence {
     /// Drains the sequence (for statements whose rows we do not need).
     func drain() async throws {
         for try await _ in self {}
+    }
+}
+
+extension Array where Element == PostgresRow {
+    /// Decodes every row as `columns` (the rows of `Store.write`, which are read before they are returned).
+    func decode<each Column: PostgresDecodable>(
+        _ columns: (repeat each Column).Type, file: String = #fileID, line: Int = #line
+    ) throws -> [(repeat each Column)] {
+        try map { try $0.decode(columns, file: file, line: line) }
     }
 }

@@ -31,7 +31,7 @@ public struct APIKeyRepository: Sendable {
         let secret = callbackSecret ?? Self.newCallbackSecret()
         let sealed = try store.cipher.seal(secret)
         let replaceSecret = callbackSecret != nil
-        let rows = try await store.query(
+        let rows = try await store.write(
             """
             INSERT INTO api_keys AS k (public_key, private_key_sha256, callback_secret, callback_secret_key_id, description)
             VALUES (\(publicKey), \(hash), \(sealed), \(store.cipher.keyID), 'PUSHRELAY_API_KEY')
@@ -42,7 +42,7 @@ public struct APIKeyRepository: Sendable {
             RETURNING xmax = 0
             """, logger: store.logger)
         var inserted = false
-        for try await value in rows.decode(Bool.self) { inserted = value }
+        for value in try rows.decode(Bool.self) { inserted = value }
         return inserted && callbackSecret == nil ? secret : nil
     }
 
@@ -51,12 +51,12 @@ public struct APIKeyRepository: Sendable {
     {
         let hash = Data(SHA256.hash(data: Data(privateKey.utf8)))
         let sealed = try store.cipher.seal(callbackSecret)
-        let rows = try await store.query(
+        let rows = try await store.write(
             """
             INSERT INTO api_keys (public_key, private_key_sha256, callback_secret, callback_secret_key_id, description)
             VALUES (\(publicKey), \(hash), \(sealed), \(store.cipher.keyID), \(description)) RETURNING id
             """, logger: store.logger)
-        for try await id in rows.decode(Int64.self) {
+        for id in try rows.decode(Int64.self) {
             return CreatedAPIKey(id: id, publicKey: publicKey, privateKey: privateKey, callbackSecret: callbackSecret)
         }
         throw DatabaseError("inserting the API key returned no id")

@@ -114,7 +114,7 @@ public struct EventRepository: Sendable {
                 "run_at": .string(RFC3339.format(request.scheduledAt ?? publish.receivedAt)),
             ]
         })
-        let inserted = try await store.query(
+        let inserted = try await store.write(
             """
             WITH input AS (
                 SELECT * FROM jsonb_to_recordset(\(rows.serialized())::jsonb) AS t(
@@ -137,7 +137,7 @@ public struct EventRepository: Sendable {
             SELECT e.id, (SELECT count(*) FROM n) FROM e
             """, logger: store.logger)
         var created = Set<UUID>()
-        for try await (id, _) in inserted.decode((UUID, Int64).self) { created.insert(id) }
+        for (id, _) in try inserted.decode((UUID, Int64).self) { created.insert(id) }
         var results: [Result<RecordedEvent, any Error>] = []
         for publish in publishes {
             if created.contains(publish.eventID) {

@@ -205,20 +205,20 @@ public struct IdentityRepository: Sendable {
     /// Keeps the tokens a refresh returned (encrypted), so the next call uses them.
     public func storeRefreshedCredentials(_ identityToken: UUID, _ credentials: Credentials, expiresAt: Date?) async throws {
         let sealed = try store.cipher.seal(try JSONEncoder().encode(credentials))
-        try await store.query(
+        try await store.write(
             """
             UPDATE identities SET credentials = \(sealed), credentials_key_id = \(store.cipher.keyID),
                 token_expires_at = \(expiresAt), updated_at = now()
             WHERE identity_token = \(identityToken) AND state = 'connected'
             """, logger: store.logger
-        ).drain()
+        )
     }
 
     /// Adds or updates one account of an identity with its token (encrypted): a page token looked up by an adapter.
     public func storeAccount(_ identityToken: UUID, _ account: PublishAccount) async throws {
         let sealed = try account.accessToken.map { try store.cipher.seal($0) }
         let keyID = sealed == nil ? nil : store.cipher.keyID
-        try await store.query(
+        try await store.write(
             """
             INSERT INTO identity_accounts (identity_token, kind, account_id, name, access_token, access_token_key_id)
             VALUES (\(identityToken), \(account.kind), \(account.id), \(account.name), \(sealed), \(keyID))
@@ -226,19 +226,19 @@ public struct IdentityRepository: Sendable {
                 name = CASE WHEN EXCLUDED.name = '' THEN identity_accounts.name ELSE EXCLUDED.name END,
                 access_token = EXCLUDED.access_token, access_token_key_id = EXCLUDED.access_token_key_id
             """, logger: store.logger
-        ).drain()
+        )
     }
 
     /// The provider refused the token and it could not be refreshed (while publishing `eventID`):
     /// the identity needs its user to reconnect, and subscribers hear of it once.
     public func markNeedsReconnect(_ identityToken: UUID, during eventID: UUID) async throws {
-        try await store.query(
+        try await store.write(
             """
             WITH u AS (
                 UPDATE identities SET state = 'needs_reconnect', updated_at = now()
                 WHERE identity_token = \(identityToken) AND state = 'connected' RETURNING identity_token)
             SELECT enqueue_identity_callbacks(\(eventID), 'identity.needs_reconnect', u.identity_token) FROM u
             """, logger: store.logger
-        ).drain()
+        )
     }
 }

@@ -24,13 +24,13 @@ public struct SubscriptionRepository: Sendable {
     public func create(url: String, events: [String], description: String, apiKeyID: Int64?) async throws -> (Subscription, secret: String) {
         let secret = APIKeyRepository.newCallbackSecret()
         let sealed = try store.cipher.seal(secret)
-        let rows = try await store.query(
+        let rows = try await store.write(
             """
             INSERT INTO subscriptions (url, events, description, secret, secret_key_id, api_key_id)
             VALUES (\(url), \(events), \(description), \(sealed), \(store.cipher.keyID), \(apiKeyID))
             RETURNING id, url, events, description, state, created_at
             """, logger: store.logger)
-        for try await row in rows.decode((UUID, String, [String], String, String, Date).self) {
+        for row in try rows.decode((UUID, String, [String], String, String, Date).self) {
             return (Subscription(id: row.0, url: row.1, events: row.2, description: row.3, state: row.4, createdAt: row.5), secret)
         }
         throw DatabaseError("the subscription was not created")
@@ -45,12 +45,12 @@ public struct SubscriptionRepository: Sendable {
         for try await row in rows.decode((UUID, Data).self) { pending.append(row) }
         for (id, clear) in pending {
             let sealed = try store.cipher.seal(String(decoding: clear, as: UTF8.self))
-            try await store.query(
+            try await store.write(
                 """
                 UPDATE subscriptions SET secret = \(sealed), secret_key_id = \(store.cipher.keyID)
                 WHERE id = \(id) AND secret_key_id IS NULL AND secret = \(clear)
                 """, logger: store.logger
-            ).drain()
+            )
             store.logger.info("encrypted the secret of a subscription inserted with SQL", metadata: ["subscription_id": "\(id)"])
         }
         return pending.count
@@ -71,12 +71,11 @@ public struct SubscriptionRepository: Sendable {
 
     /// Disables a subscription (kept for the history of its callbacks). False when there is no active one with that id.
     public func disable(_ id: UUID, reason: String) async throws -> Bool {
-        let rows = try await store.query(
+        let rows = try await store.write(
             """
             UPDATE subscriptions SET state = 'disabled', disabled_at = now(), disabled_reason = \(reason)
             WHERE id = \(id) AND state = 'active' RETURNING 1
             """, logger: store.logger)
-        for try await _ in rows { return true }
-        return false
+        return !rows.isEmpty
     }
 }
