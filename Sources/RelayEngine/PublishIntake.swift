@@ -63,18 +63,8 @@ public struct PublishIntake: Sendable {
         if let callbackURL = request.callbackURL, let url = URL(string: callbackURL) {
             try await callbackPolicy.check(url, field: "callback_url")
         }
-        guard let token = UUID(uuidString: identityToken), let identity = try await store.identities.standing(token) else {
-            throw RelayError.notFound("Unknown identity_token \(identityToken)")
-        }
-        guard identity.provider == route.operation.provider else {
-            throw RelayError.notFound(
-                "The identity \(identityToken) is connected to \(identity.provider.displayName), not \(route.operation.provider.displayName)")
-        }
-        if identity.state == "needs_reconnect" {
-            throw RelayError.forbidden(
-                "The identity \(identityToken) must be reconnected: \(identity.provider.displayName) refused its token; send a new identity-connected webhook"
-            )
-        }
+        // The identity itself is checked by the batch insert (`IdentityNotStanding`): no read before it.
+        guard let token = UUID(uuidString: identityToken) else { throw RelayError.notFound("Unknown identity_token \(identityToken)") }
         var mode = requestedMode ?? (route.operation.isAsynchronousByDefault ? .queue : .wait)
         if request.scheduledAt.map({ $0 > Date() }) == true { mode = .queue }
 
@@ -86,7 +76,12 @@ public struct PublishIntake: Sendable {
         let publish = NewPublish(
             eventID: eventID, request: request, identityToken: token, source: source, idempotencyKey: idempotencyKey,
             requestHash: hash, apiKeyID: apiKeyID, body: body)
-        let recorded = try await batcher.enqueue(publish)
+        let recorded: RecordedEvent
+        do {
+            recorded = try await batcher.enqueue(publish)
+        } catch let refusal as IdentityNotStanding {
+            throw Self.error(refusal, identityToken: identityToken, route: route)
+        }
         guard case .existing(let id, let sameRequest) = recorded else {
             // Committed: from here on the answer is an acknowledgement, whatever the database does next.
             logger.info(
@@ -113,6 +108,17 @@ public struct PublishIntake: Sendable {
             metadata: ["event_id": "\(id.uuidString.lowercased())", "path": "\(route.path)", "source": "\(source)"])
         let status = if let bell { try await waitForOutcome(id, bell: bell, checkFirst: true) } else { try await load(id) }
         return Accepted(status: status, route: route, isReplay: true)
+    }
+
+    /// The OneAll error for a request whose identity cannot publish on its route.
+    static func error(_ refusal: IdentityNotStanding, identityToken: String, route: MatchedOperation) -> RelayError {
+        guard let standing = refusal.standing else { return .notFound("Unknown identity_token \(identityToken)") }
+        guard standing.provider == route.operation.provider else {
+            return .notFound(
+                "The identity \(identityToken) is connected to \(standing.provider.displayName), not \(route.operation.provider.displayName)")
+        }
+        return .forbidden(
+            "The identity \(identityToken) must be reconnected: \(standing.provider.displayName) refused its token; send a new identity-connected webhook")
     }
 
     /// The event's status, waiting up to `timeout` for its job to become final (long-poll of the status route).

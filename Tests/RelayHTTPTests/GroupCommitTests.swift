@@ -56,4 +56,45 @@ import TestSupport
         #expect(existing == id)
         #expect(sameRequest)
     }
+
+    /// The batch checks each request's identity: the refused ones are not written and do not hold back the others.
+    @Test func anIdentityThatCannotPublishIsRefusedAloneInItsBatch() async throws {
+        let env = try await TestEnvironment.shared.value
+        let good = try await env.connectIdentity()
+        let unknown = TestIdentity(token: UUID().uuidString.lowercased(), accessToken: "none")
+        let gone = try await env.connectIdentity()
+        let disconnected = try await env.webhook(
+            "identity-disconnected", body: #"{"type":"identity.disconnected","data":{"identity_token":"\#(gone.token)"}}"#)
+        #expect(disconnected.status == 202)
+        let facebook = try await env.connectIdentity(provider: "facebook")
+
+        let facebookRoute = try #require(MatchedOperation.match("facebook/post"))
+        let facebookBody: JSONValue = ["request": ["push": ["post": ["message": "wrong provider"]]]]
+        let onFacebookRoute = NewPublish(
+            request: try PushRequestParser.parse(facebookBody, route: facebookRoute), identityToken: try #require(UUID(uuidString: good.token)),
+            source: "push_api", idempotencyKey: nil, requestHash: nil, apiKeyID: nil, body: facebookBody)
+        let batch = [
+            try publish(good, "fine 1"), try publish(unknown, "unknown"), try publish(gone, "disconnected"),
+            try publish(facebook, "x route for a facebook identity"), onFacebookRoute, try publish(good, "fine 2"),
+        ]
+        let results = try await env.store.events.enqueue(batch)
+        #expect(results.count == 6)
+        func refusal(_ index: Int) -> IdentityNotStanding? {
+            if case .failure(let error) = results[index] { error as? IdentityNotStanding } else { nil }
+        }
+        for index in [0, 5] {
+            guard case .success(.created(let id)) = results[index] else {
+                Issue.record("\(index) should be created: \(results[index])")
+                continue
+            }
+            #expect(id == batch[index].eventID)
+        }
+        #expect(try #require(refusal(1)).standing == nil)
+        #expect(try #require(refusal(2)).standing == nil)
+        #expect(try #require(refusal(3)).standing == IdentityStanding(provider: .facebook, state: "connected"))
+        #expect(try #require(refusal(4)).standing == IdentityStanding(provider: .twitter, state: "connected"))
+        let rows = try await env.store.query(
+            "SELECT count(*)::int FROM events WHERE id = ANY(\(batch.map(\.eventID)))", logger: env.logger)
+        for try await count in rows.decode(Int.self) { #expect(count == 2, "only the two requests of a standing identity are written") }
+    }
 }

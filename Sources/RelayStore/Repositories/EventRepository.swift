@@ -28,6 +28,24 @@ public enum RecordedEvent: Sendable {
     }
 }
 
+/// The provider and state of a connected or `needs_reconnect` identity.
+public struct IdentityStanding: Sendable, Equatable {
+    public let provider: Provider
+    public let state: String
+
+    public init(provider: Provider, state: String) {
+        self.provider = provider
+        self.state = state
+    }
+}
+
+/// A publish request refused by its batch because its identity cannot publish on that route: unknown or
+/// disconnected (`standing` nil), connected to another provider, or waiting for a reconnect. The intake
+/// turns it into the OneAll error; nothing of the request was written.
+public struct IdentityNotStanding: Error, Sendable {
+    public let standing: IdentityStanding?
+}
+
 /// A publish request to make durable: its event and its job, written together.
 public struct NewPublish: Sendable {
     /// Chosen by the caller so it can wait for the outcome before the job can finish.
@@ -96,12 +114,15 @@ public struct EventRepository: Sendable {
     let store: Store
 
     /// Records several publish requests, and queues their jobs, in one statement and so one commit:
-    /// the group commit of `PublishBatcher`. Returns what became of each, in order; a request whose
+    /// the group commit of `PublishBatcher`. The same statement checks each request's identity (so the
+    /// intake reads nothing before it), and a request whose identity cannot publish there is not written:
+    /// it comes back as `IdentityNotStanding`. Returns what became of each, in order; a request whose
     /// idempotency key was taken is looked up on its own, so only that lookup can fail for it alone.
     public func enqueue(_ publishes: [NewPublish]) async throws -> [Result<RecordedEvent, any Error>] {
-        let rows = JSONValue.array(publishes.map { publish in
+        let batch = JSONValue.array(publishes.enumerated().map { ordinal, publish in
             let request = publish.request
             return [
+                "ordinal": .integer(Int64(ordinal)),
                 "id": .string(publish.eventID.uuidString), "source": .string(publish.source),
                 "idempotency_key": publish.idempotencyKey.map(JSONValue.string) ?? .null,
                 "request_sha256": publish.requestHash.map { .string(Self.hex($0)) } ?? .null,
@@ -114,19 +135,23 @@ public struct EventRepository: Sendable {
                 "run_at": .string(RFC3339.format(request.scheduledAt ?? publish.receivedAt)),
             ]
         })
-        let inserted = try await store.write(
+        let rows = try await store.write(
             """
             WITH input AS (
-                SELECT * FROM jsonb_to_recordset(\(rows.serialized())::jsonb) AS t(
+                SELECT * FROM jsonb_to_recordset(\(batch.serialized())::jsonb) AS t(
                     id uuid, source text, idempotency_key text, request_sha256 text, identity_token uuid, provider text, path text,
                     api_key_id bigint, body jsonb, received_at timestamptz, operation text, content text, callback_url text,
-                    state text, run_at timestamptz)),
+                    state text, run_at timestamptz, ordinal int)),
+            checked AS (
+                SELECT input.*, i.provider AS identity_provider, i.state AS identity_state
+                FROM input LEFT JOIN identities i ON i.identity_token = input.identity_token AND i.state <> 'disconnected'),
             e AS (
                 INSERT INTO events (id, kind, source, idempotency_key, request_sha256, identity_token, provider, path, api_key_id, body,
                                     received_at)
                 SELECT id, 'publish.requested', source, idempotency_key, decode(request_sha256, 'hex'), identity_token, provider, path,
                        api_key_id, body, received_at
-                FROM input
+                FROM checked WHERE identity_provider = provider AND identity_state = 'connected'
+                ORDER BY ordinal -- within a batch, the first request holding an idempotency key wins
                 ON CONFLICT (idempotency_key) DO NOTHING
                 RETURNING id),
             j AS (
@@ -134,20 +159,32 @@ public struct EventRepository: Sendable {
                 SELECT i.id, i.identity_token, i.operation, i.content::jsonb, i.callback_url, i.state, i.run_at
                 FROM input i JOIN e USING (id) RETURNING event_id),
             n AS (SELECT pg_notify(\(Store.notificationChannel), 'job') FROM (SELECT 1 FROM j LIMIT 1) AS any_job)
-            SELECT e.id, (SELECT count(*) FROM n) FROM e
+            SELECT c.id, c.identity_provider, c.identity_state, e.id IS NOT NULL, (SELECT count(*) FROM n)
+            FROM checked c LEFT JOIN e ON e.id = c.id
             """, logger: store.logger)
-        var created = Set<UUID>()
-        for (id, _) in try inserted.decode((UUID, Int64).self) { created.insert(id) }
+        var outcomes: [UUID: (provider: String?, state: String?, created: Bool)] = [:]
+        for (id, provider, state, created, _) in try rows.decode((UUID, String?, String?, Bool, Int64).self) {
+            outcomes[id] = (provider, state, created)
+        }
         var results: [Result<RecordedEvent, any Error>] = []
         for publish in publishes {
-            if created.contains(publish.eventID) {
+            guard let outcome = outcomes[publish.eventID] else {
+                results.append(.failure(DatabaseError("the batch insert returned nothing for event \(publish.eventID)")))
+                continue
+            }
+            if outcome.created {
                 results.append(.success(.created(publish.eventID)))
-            } else {
-                do {
-                    results.append(.success(try await existing(idempotencyKey: publish.idempotencyKey, requestHash: publish.requestHash)))
-                } catch {
-                    results.append(.failure(error))
-                }
+                continue
+            }
+            let standing = outcome.provider.flatMap(Provider.init(rawValue:)).map { IdentityStanding(provider: $0, state: outcome.state ?? "") }
+            if standing?.provider != publish.request.operation.provider || standing?.state != "connected" {
+                results.append(.failure(IdentityNotStanding(standing: standing)))
+                continue
+            }
+            do {
+                results.append(.success(try await existing(idempotencyKey: publish.idempotencyKey, requestHash: publish.requestHash)))
+            } catch {
+                results.append(.failure(error))
             }
         }
         return results

@@ -154,18 +154,6 @@ public struct IdentityRepository: Sendable {
         throw DatabaseError("event \(eventID) has no identity")
     }
 
-    /// The provider and state of a connected (or needs_reconnect) identity, in one small read: what the
-    /// intake checks on every publish request. Nil when unknown or disconnected.
-    public func standing(_ identityToken: UUID) async throws -> (provider: Provider, state: String)? {
-        let rows = try await store.query(
-            "SELECT provider, state FROM identities WHERE identity_token = \(identityToken) AND state <> 'disconnected'",
-            logger: store.logger)
-        for try await (provider, state) in rows.decode((String, String).self) {
-            if let provider = Provider(rawValue: provider) { return (provider, state) }
-        }
-        return nil
-    }
-
     /// A connected (or needs_reconnect) identity; nil when unknown or disconnected.
     public func find(_ identityToken: UUID) async throws -> IdentityRecord? {
         let rows = try await store.query(
