@@ -49,25 +49,35 @@ public struct CallbackDelivery: Sendable {
 public struct CallbackQueue: Sendable {
     let store: Store
 
+    /// The claim of `claim(owner:limit:lease:webhookSecret:)` (prepared: `ClaimCallbacks`).
+    static func claimQuery(owner: String, limit: Int, leaseSeconds: Double) -> PostgresQuery {
+        """
+        WITH c AS (
+            SELECT id FROM callbacks
+            WHERE (state = 'pending' AND next_attempt_at <= now()) OR (state = 'delivering' AND lease_expires_at < now())
+            ORDER BY next_attempt_at LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+        UPDATE callbacks k SET state = 'delivering', lease_owner = \(owner),
+            lease_expires_at = now() + make_interval(secs => \(leaseSeconds)), attempt_count = k.attempt_count + 1
+        FROM c WHERE k.id = c.id
+        RETURNING k.id, k.url, k.payload::text, k.attempt_count, k.subscription_id,
+            (SELECT s.secret FROM subscriptions s WHERE s.id = k.subscription_id),
+            (SELECT s.secret_key_id FROM subscriptions s WHERE s.id = k.subscription_id),
+            (SELECT a.callback_secret FROM api_keys a WHERE a.id = k.api_key_id),
+            (SELECT a.callback_secret_key_id FROM api_keys a WHERE a.id = k.api_key_id)
+        """
+    }
+
+    enum ClaimCallbacks: PreparedStatementKey {
+        static let sql = claimQuery(owner: "", limit: 0, leaseSeconds: 0).sql
+    }
+
     /// Leases up to `limit` due callbacks; also takes back deliveries whose worker died (a re-delivery carries
     /// the same `webhook-id`, so subscribers can drop the duplicate).
     /// `webhookSecret` signs the callback_url of publish-requested webhooks (they come with no API key).
     public func claim(owner: String, limit: Int, lease: Duration, webhookSecret: String?) async throws -> [ClaimedCallback] {
         let rows = try await store.write(
-            """
-            WITH c AS (
-                SELECT id FROM callbacks
-                WHERE (state = 'pending' AND next_attempt_at <= now()) OR (state = 'delivering' AND lease_expires_at < now())
-                ORDER BY next_attempt_at LIMIT \(limit) FOR UPDATE SKIP LOCKED)
-            UPDATE callbacks k SET state = 'delivering', lease_owner = \(owner),
-                lease_expires_at = now() + make_interval(secs => \(Double(lease.components.seconds))), attempt_count = k.attempt_count + 1
-            FROM c WHERE k.id = c.id
-            RETURNING k.id, k.url, k.payload::text, k.attempt_count, k.subscription_id,
-                (SELECT s.secret FROM subscriptions s WHERE s.id = k.subscription_id),
-                (SELECT s.secret_key_id FROM subscriptions s WHERE s.id = k.subscription_id),
-                (SELECT a.callback_secret FROM api_keys a WHERE a.id = k.api_key_id),
-                (SELECT a.callback_secret_key_id FROM api_keys a WHERE a.id = k.api_key_id)
-            """, logger: store.logger)
+            Self.claimQuery(owner: owner, limit: limit, leaseSeconds: Double(lease.components.seconds)), preparedAs: ClaimCallbacks.self,
+            logger: store.logger)
         var claimed: [ClaimedCallback] = []
         var sawPlaintext = false
         for row in try rows.decode((UUID, String, String, Int, UUID?, Data?, String?, Data?, String?).self) {

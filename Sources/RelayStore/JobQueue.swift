@@ -49,11 +49,9 @@ public enum JobTransition: Sendable {
 public struct JobQueue: Sendable {
     let store: Store
 
-    /// Leases up to `limit` jobs whose time has come to `owner` for `lease`.
-    public func claim(owner: String, limit: Int, lease: Duration) async throws -> [ClaimedJob] {
-        let leaseSeconds = Double(lease.components.seconds)
-        let rows = try await store.write(
-            """
+    /// The claim of `claim(owner:limit:lease:)` (prepared: `ClaimJobs`).
+    static func claimQuery(owner: String, limit: Int, leaseSeconds: Double) -> PostgresQuery {
+        """
             WITH c AS (
                 SELECT event_id FROM publish_jobs
                 WHERE state IN ('queued', 'scheduled') AND run_at <= now()
@@ -74,7 +72,18 @@ public struct JobQueue: Sendable {
                                 'kind', a.kind, 'id', a.account_id, 'name', a.name,
                                 'token', encode(a.access_token, 'base64'), 'key_id', a.access_token_key_id)), '[]')::text
                        FROM identity_accounts a WHERE a.identity_token = j.identity_token) AS accounts
-            """, logger: store.logger)
+        """
+    }
+
+    enum ClaimJobs: PreparedStatementKey {
+        static let sql = claimQuery(owner: "", limit: 0, leaseSeconds: 0).sql
+    }
+
+    /// Leases up to `limit` jobs whose time has come to `owner` for `lease`.
+    public func claim(owner: String, limit: Int, lease: Duration) async throws -> [ClaimedJob] {
+        let rows = try await store.write(
+            Self.claimQuery(owner: owner, limit: limit, leaseSeconds: Double(lease.components.seconds)), preparedAs: ClaimJobs.self,
+            logger: store.logger)
         var jobs: [ClaimedJob] = []
         for row in rows {
             let r = row.makeRandomAccess()
@@ -180,14 +189,22 @@ public struct JobQueue: Sendable {
         return false
     }
 
+    /// The mark of `markPublishing(_:owner:)` (prepared: `MarkPublishing`).
+    static func markQuery(_ eventID: UUID, owner: String) -> PostgresQuery {
+        """
+        UPDATE publish_jobs SET publish_call_started_at = now(), updated_at = now()
+        WHERE event_id = \(eventID) AND state = 'running' AND lease_owner = \(owner)
+        RETURNING 1
+        """
+    }
+
+    enum MarkPublishing: PreparedStatementKey {
+        static let sql = markQuery(UUID(), owner: "").sql
+    }
+
     /// Records, before it is sent, that this try is making the call that publishes. Throws when the lease is lost.
     public func markPublishing(_ eventID: UUID, owner: String) async throws {
-        let rows = try await store.write(
-            """
-            UPDATE publish_jobs SET publish_call_started_at = now(), updated_at = now()
-            WHERE event_id = \(eventID) AND state = 'running' AND lease_owner = \(owner)
-            RETURNING 1
-            """, logger: store.logger)
+        let rows = try await store.write(Self.markQuery(eventID, owner: owner), preparedAs: MarkPublishing.self, logger: store.logger)
         guard rows.isEmpty else { return }
         throw DatabaseError("the lease on job \(eventID) was lost; the publishing call is not made")
     }

@@ -68,6 +68,21 @@ public struct Store: Sendable {
         }
     }
 
+    /// `write(_:logger:)` for a statement of the hot path, prepared once per connection as `Key`.
+    @discardableResult
+    func write<Key: PreparedStatementKey>(
+        _ query: PostgresQuery, preparedAs key: Key.Type, logger: Logger, file: String = #fileID, line: Int = #line
+    ) async throws -> [PostgresRow] {
+        let statement = PreparedQuery<Key>(query)
+        return try await transaction { connection in
+            var rows: [PostgresRow] = []
+            for try await row in try await connection.execute(statement, logger: logger, file: file, line: line) {
+                rows.append(row)
+            }
+            return rows
+        }
+    }
+
     /// Runs `body` in a transaction, within the deadline; an error thrown by `body` (a `RelayError`, say)
     /// comes out as itself, not wrapped in PostgresNIO's `PostgresTransactionError`.
     public func transaction<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {

@@ -113,6 +113,40 @@ public struct EventStatus: Sendable {
 public struct EventRepository: Sendable {
     let store: Store
 
+    /// The statement of `enqueue(_:)` (prepared: `EnqueuePublishes`); `batch` is the requests as a JSON array.
+    static func enqueueQuery(_ batch: String) -> PostgresQuery {
+        """
+        WITH input AS (
+            SELECT * FROM jsonb_to_recordset(\(batch)::jsonb) AS t(
+                id uuid, source text, idempotency_key text, request_sha256 text, identity_token uuid, provider text, path text,
+                api_key_id bigint, body jsonb, received_at timestamptz, operation text, content text, callback_url text,
+                state text, run_at timestamptz, ordinal int)),
+        checked AS (
+            SELECT input.*, i.provider AS identity_provider, i.state AS identity_state
+            FROM input LEFT JOIN identities i ON i.identity_token = input.identity_token AND i.state <> 'disconnected'),
+        e AS (
+            INSERT INTO events (id, kind, source, idempotency_key, request_sha256, identity_token, provider, path, api_key_id, body,
+                                received_at)
+            SELECT id, 'publish.requested', source, idempotency_key, decode(request_sha256, 'hex'), identity_token, provider, path,
+                   api_key_id, body, received_at
+            FROM checked WHERE identity_provider = provider AND identity_state = 'connected'
+            ORDER BY ordinal -- within a batch, the first request holding an idempotency key wins
+            ON CONFLICT (idempotency_key) DO NOTHING
+            RETURNING id),
+        j AS (
+            INSERT INTO publish_jobs (event_id, identity_token, operation, request, callback_url, state, run_at)
+            SELECT i.id, i.identity_token, i.operation, i.content::jsonb, i.callback_url, i.state, i.run_at
+            FROM input i JOIN e USING (id) RETURNING event_id),
+        n AS (SELECT pg_notify(\(Store.notificationChannel), 'job') FROM (SELECT 1 FROM j LIMIT 1) AS any_job)
+        SELECT c.id, c.identity_provider, c.identity_state, e.id IS NOT NULL, (SELECT count(*) FROM n)
+        FROM checked c LEFT JOIN e ON e.id = c.id
+        """
+    }
+
+    enum EnqueuePublishes: PreparedStatementKey {
+        static let sql = enqueueQuery("[]").sql
+    }
+
     /// Records several publish requests, and queues their jobs, in one statement and so one commit:
     /// the group commit of `PublishBatcher`. The same statement checks each request's identity (so the
     /// intake reads nothing before it), and a request whose identity cannot publish there is not written:
@@ -135,33 +169,7 @@ public struct EventRepository: Sendable {
                 "run_at": .string(RFC3339.format(request.scheduledAt ?? publish.receivedAt)),
             ]
         })
-        let rows = try await store.write(
-            """
-            WITH input AS (
-                SELECT * FROM jsonb_to_recordset(\(batch.serialized())::jsonb) AS t(
-                    id uuid, source text, idempotency_key text, request_sha256 text, identity_token uuid, provider text, path text,
-                    api_key_id bigint, body jsonb, received_at timestamptz, operation text, content text, callback_url text,
-                    state text, run_at timestamptz, ordinal int)),
-            checked AS (
-                SELECT input.*, i.provider AS identity_provider, i.state AS identity_state
-                FROM input LEFT JOIN identities i ON i.identity_token = input.identity_token AND i.state <> 'disconnected'),
-            e AS (
-                INSERT INTO events (id, kind, source, idempotency_key, request_sha256, identity_token, provider, path, api_key_id, body,
-                                    received_at)
-                SELECT id, 'publish.requested', source, idempotency_key, decode(request_sha256, 'hex'), identity_token, provider, path,
-                       api_key_id, body, received_at
-                FROM checked WHERE identity_provider = provider AND identity_state = 'connected'
-                ORDER BY ordinal -- within a batch, the first request holding an idempotency key wins
-                ON CONFLICT (idempotency_key) DO NOTHING
-                RETURNING id),
-            j AS (
-                INSERT INTO publish_jobs (event_id, identity_token, operation, request, callback_url, state, run_at)
-                SELECT i.id, i.identity_token, i.operation, i.content::jsonb, i.callback_url, i.state, i.run_at
-                FROM input i JOIN e USING (id) RETURNING event_id),
-            n AS (SELECT pg_notify(\(Store.notificationChannel), 'job') FROM (SELECT 1 FROM j LIMIT 1) AS any_job)
-            SELECT c.id, c.identity_provider, c.identity_state, e.id IS NOT NULL, (SELECT count(*) FROM n)
-            FROM checked c LEFT JOIN e ON e.id = c.id
-            """, logger: store.logger)
+        let rows = try await store.write(Self.enqueueQuery(batch.serialized()), preparedAs: EnqueuePublishes.self, logger: store.logger)
         var outcomes: [UUID: (provider: String?, state: String?, created: Bool)] = [:]
         for (id, provider, state, created, _) in try rows.decode((UUID, String?, String?, Bool, Int64).self) {
             outcomes[id] = (provider, state, created)
