@@ -49,7 +49,9 @@ public struct CallbackDelivery: Sendable {
 public struct CallbackQueue: Sendable {
     let store: Store
 
-    /// The claim of `claim(owner:limit:lease:webhookSecret:)` (prepared: `ClaimCallbacks`).
+    /// The claim of `claim(owner:limit:lease:webhookSecret:)` (prepared: `ClaimCallbacks`). Its commit is
+    /// neither waited for on the disk nor confirmed: a lost claim means a delivery made again, with the
+    /// same `webhook-id`, which callbacks allow (at least once).
     static func claimQuery(owner: String, limit: Int, leaseSeconds: Double) -> PostgresQuery {
         """
         WITH c AS (
@@ -58,7 +60,7 @@ public struct CallbackQueue: Sendable {
             ORDER BY next_attempt_at LIMIT \(limit) FOR UPDATE SKIP LOCKED)
         UPDATE callbacks k SET state = 'delivering', lease_owner = \(owner),
             lease_expires_at = now() + make_interval(secs => \(leaseSeconds)), attempt_count = k.attempt_count + 1
-        FROM c WHERE k.id = c.id
+        FROM c, (SELECT set_config('synchronous_commit', 'off', true)) AS asynchronous_commit WHERE k.id = c.id
         RETURNING k.id, k.url, k.payload::text, k.attempt_count, k.subscription_id,
             (SELECT s.secret FROM subscriptions s WHERE s.id = k.subscription_id),
             (SELECT s.secret_key_id FROM subscriptions s WHERE s.id = k.subscription_id),
@@ -75,7 +77,7 @@ public struct CallbackQueue: Sendable {
     /// the same `webhook-id`, so subscribers can drop the duplicate).
     /// `webhookSecret` signs the callback_url of publish-requested webhooks (they come with no API key).
     public func claim(owner: String, limit: Int, lease: Duration, webhookSecret: String?) async throws -> [ClaimedCallback] {
-        let rows = try await store.write(
+        let rows = try await store.writeUnconfirmed(
             Self.claimQuery(owner: owner, limit: limit, leaseSeconds: Double(lease.components.seconds)), preparedAs: ClaimCallbacks.self,
             logger: store.logger)
         var claimed: [ClaimedCallback] = []

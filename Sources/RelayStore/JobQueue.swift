@@ -49,7 +49,10 @@ public enum JobTransition: Sendable {
 public struct JobQueue: Sendable {
     let store: Store
 
-    /// The claim of `claim(owner:limit:lease:)` (prepared: `ClaimJobs`).
+    /// The claim of `claim(owner:limit:lease:)` (prepared: `ClaimJobs`). Its commit is neither waited for
+    /// on the disk (`synchronous_commit` off for it) nor confirmed (`Store.writeUnconfirmed`): the mark
+    /// before the publishing call is both, and once the mark is on disk so is every earlier commit, this
+    /// claim included. A claim lost in a crash only leaves its jobs queued.
     static func claimQuery(owner: String, limit: Int, leaseSeconds: Double) -> PostgresQuery {
         """
             WITH c AS (
@@ -64,7 +67,7 @@ public struct JobQueue: Sendable {
                 lease_expires_at = now() + make_interval(secs => \(leaseSeconds)),
                 attempt_count = j.attempt_count + 1, started_at = coalesce(j.started_at, now()), updated_at = now(),
                 publish_call_started_at = NULL
-            FROM c, identities i, events e
+            FROM c, identities i, events e, (SELECT set_config('synchronous_commit', 'off', true)) AS asynchronous_commit
             WHERE j.event_id = c.event_id AND i.identity_token = j.identity_token AND e.id = j.event_id
             RETURNING j.event_id, e.path, j.operation, j.request::text, j.callback_url, j.attempt_count, j.progress::text,
                       j.identity_token, i.state, i.credentials, i.credentials_key_id, i.token_expires_at, i.provider_user_id,
@@ -81,7 +84,7 @@ public struct JobQueue: Sendable {
 
     /// Leases up to `limit` jobs whose time has come to `owner` for `lease`.
     public func claim(owner: String, limit: Int, lease: Duration) async throws -> [ClaimedJob] {
-        let rows = try await store.write(
+        let rows = try await store.writeUnconfirmed(
             Self.claimQuery(owner: owner, limit: limit, leaseSeconds: Double(lease.components.seconds)), preparedAs: ClaimJobs.self,
             logger: store.logger)
         var jobs: [ClaimedJob] = []
