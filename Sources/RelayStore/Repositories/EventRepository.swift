@@ -130,7 +130,9 @@ public struct EventRepository: Sendable {
             SELECT id, 'publish.requested', source, idempotency_key, decode(request_sha256, 'hex'), identity_token, provider, path,
                    api_key_id, body, received_at
             FROM checked WHERE identity_provider = provider AND identity_state = 'connected'
-            ORDER BY ordinal -- within a batch, the first request holding an idempotency key wins
+            -- Keys in one order, so concurrent batches (several processes) holding the same keys wait for each other instead of
+            -- deadlocking; for one key, the first request of the batch wins.
+            ORDER BY idempotency_key, ordinal
             ON CONFLICT (idempotency_key) DO NOTHING
             RETURNING id),
         j AS (
