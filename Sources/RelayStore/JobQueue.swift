@@ -151,45 +151,66 @@ public struct JobQueue: Sendable {
             error = lastError
             pause = pausesIdentity
         }
-        let isFinal = transition.state.isFinal
         let rows = try await store.write(
-            """
-            WITH u AS (
-                UPDATE publish_jobs SET state = \(transition.state.rawValue), result = \(result)::json,
-                    error_code = \(error?.status), error_info = \(error?.info),
-                    run_at = coalesce(\(runAt), run_at),
-                    finished_at = CASE WHEN \(isFinal) THEN now() END,
-                    lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-                WHERE event_id = \(eventID) AND state = 'running' AND lease_owner = \(owner)
-                RETURNING event_id),
-            a AS (
-                INSERT INTO provider_attempts (event_id, try_number, step, method, url, request_summary, http_status, outcome,
-                                               response_excerpt, error, started_at, duration_ms)
-                SELECT u.event_id, \(tryNumber), x.step, x.method, x.url, x.request_summary, x.http_status, x.outcome,
-                       x.response_excerpt, x.error, x.started_at, x.duration_ms
-                FROM u, jsonb_to_recordset(\(Self.attemptsJSON(attempts))::jsonb) AS x(
-                    step text, method text, url text, request_summary jsonb, http_status integer, outcome text,
-                    response_excerpt text, error text, started_at timestamptz, duration_ms double precision)
-                RETURNING 1),
-            n AS (SELECT pg_notify(\(Store.notificationChannel), \("done:" + eventID.uuidString.lowercased())) FROM u
-                  WHERE \(isFinal)),
-            p AS (
-                INSERT INTO provider_pauses (identity_token, provider, paused_until, reason)
-                SELECT j.identity_token, split_part(j.operation, '/', 1), \(runAt ?? Date()), \(error?.info ?? "")
-                FROM publish_jobs j JOIN u USING (event_id) WHERE \(pause)
-                ON CONFLICT (identity_token, provider) DO UPDATE
-                    SET paused_until = greatest(provider_pauses.paused_until, EXCLUDED.paused_until), reason = EXCLUDED.reason,
-                        updated_at = now()
-                RETURNING 1),
-            c AS (
-                SELECT enqueue_push_callbacks(
-                    u.event_id, \(transition.state.rawValue)::text, \(result)::json, \(error?.status)::integer, \(error?.info)::text)
-                FROM u WHERE \(isFinal))
-            SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM a), (SELECT count(*) FROM n), (SELECT count(*) FROM p),
-                   (SELECT count(*) FROM c)
-            """, logger: store.logger)
+            Self.finishQuery(
+                eventID, owner: owner, tryNumber: tryNumber, state: transition.state.rawValue, isFinal: transition.state.isFinal,
+                result: result, error: error, runAt: runAt, pause: pause, attempts: Self.attemptsJSON(attempts)),
+            preparedAs: FinishTry.self, logger: store.logger)
         for (updated, _, _, _, _) in try rows.decode((Int64, Int64, Int64, Int64, Int64).self) { return updated == 1 }
         return false
+    }
+
+    /// The statement of `finish(_:owner:tryNumber:transition:attempts:)` (prepared: `FinishTry`);
+    /// `attempts` is the try's provider calls as a JSON array.
+    static func finishQuery(
+        _ eventID: UUID, owner: String, tryNumber: Int, state: String, isFinal: Bool, result: String?, error: RelayError?,
+        runAt: Date?, pause: Bool, attempts: String
+    ) -> PostgresQuery {
+        """
+        WITH u AS (
+            UPDATE publish_jobs SET state = \(state), result = \(result)::json,
+                error_code = \(error?.status), error_info = \(error?.info),
+                run_at = coalesce(\(runAt), run_at),
+                finished_at = CASE WHEN \(isFinal) THEN now() END,
+                lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+            WHERE event_id = \(eventID) AND state = 'running' AND lease_owner = \(owner)
+            RETURNING event_id),
+        a AS (
+            INSERT INTO provider_attempts (event_id, try_number, step, method, url, request_summary, http_status, outcome,
+                                           response_excerpt, error, started_at, duration_ms)
+            SELECT u.event_id, \(tryNumber), x.step, x.method, x.url, x.request_summary, x.http_status, x.outcome,
+                   x.response_excerpt, x.error, x.started_at, x.duration_ms
+            FROM u, jsonb_to_recordset(\(attempts)::jsonb) AS x(
+                step text, method text, url text, request_summary jsonb, http_status integer, outcome text,
+                response_excerpt text, error text, started_at timestamptz, duration_ms double precision)
+            RETURNING 1),
+        n AS (SELECT pg_notify(\(Store.notificationChannel), \("done:" + eventID.uuidString.lowercased())) FROM u
+              WHERE \(isFinal)),
+        p AS (
+            INSERT INTO provider_pauses (identity_token, provider, paused_until, reason)
+            SELECT j.identity_token, split_part(j.operation, '/', 1), \(runAt ?? Date()), \(error?.info ?? "")
+            FROM publish_jobs j JOIN u USING (event_id) WHERE \(pause)
+            ON CONFLICT (identity_token, provider) DO UPDATE
+                SET paused_until = greatest(provider_pauses.paused_until, EXCLUDED.paused_until), reason = EXCLUDED.reason,
+                    updated_at = now()
+            RETURNING 1),
+        c AS (
+            SELECT enqueue_push_callbacks(
+                u.event_id, \(state)::text, \(result)::json, \(error?.status)::integer, \(error?.info)::text)
+            FROM u WHERE \(isFinal))
+        SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM a), (SELECT count(*) FROM n), (SELECT count(*) FROM p),
+               (SELECT count(*) FROM c)
+        """
+    }
+
+    enum FinishTry: PreparedStatementKey {
+        static let sql = finishQuery(
+            UUID(), owner: "", tryNumber: 0, state: "", isFinal: false, result: nil, error: nil, runAt: nil, pause: false, attempts: "[]"
+        ).sql
+        static let parameterTypes: [PostgresDataType] = [
+            .text, .text, .int8, .text, .timestamptz, .bool, .uuid, .text, .int8, .text, .text, .text, .bool, .timestamptz, .text, .bool,
+            .text, .text, .int8, .text, .bool,
+        ]
     }
 
     /// The mark of `markPublishing(_:owner:)` (prepared: `MarkPublishing`).

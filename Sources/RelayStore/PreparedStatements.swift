@@ -6,11 +6,19 @@ import PostgresNIO
 /// Measured with `log_min_duration_statement = 0` under `pushrelay-bench`: parsing and planning the
 /// claim and the batch insert cost about twice their execution. The text is the `sql` of the query the
 /// call site builds by interpolation, with values that do not matter (`$1…` do not depend on them),
-/// so the statement is written once. Every value must have one PostgreSQL type whatever its value: the
-/// types are fixed when the statement is prepared on a connection, so no optionals here.
+/// so the statement is written once. The types of the values are fixed when the statement is prepared
+/// on a connection: a statement with optional values lists them in `parameterTypes`.
 public protocol PreparedStatementKey {
     /// The statement with `$1…` in place of its values.
     static var sql: String { get }
+
+    /// The types of `$1…`, for a statement with optional values (a NULL has no type of its own); empty
+    /// when every value has one type whatever it is, and they are taken from the first run's values.
+    static var parameterTypes: [PostgresDataType] { get }
+}
+
+extension PreparedStatementKey {
+    public static var parameterTypes: [PostgresDataType] { [] }
 }
 
 /// A `PostgresQuery` run as the prepared statement `Key`: PostgresNIO prepares it on each connection
@@ -20,6 +28,7 @@ struct PreparedQuery<Key: PreparedStatementKey>: PostgresPreparedStatement {
 
     static var name: String { "pushrelay.\(Key.self)" }
     static var sql: String { Key.sql }
+    static var bindingDataTypes: [PostgresDataType] { Key.parameterTypes }
 
     let query: PostgresQuery
 
