@@ -213,23 +213,11 @@ public struct JobQueue: Sendable {
         ]
     }
 
-    /// The mark of `markPublishing(_:owner:)` (prepared: `MarkPublishing`).
-    static func markQuery(_ eventID: UUID, owner: String) -> PostgresQuery {
-        """
-        UPDATE publish_jobs SET publish_call_started_at = now(), updated_at = now()
-        WHERE event_id = \(eventID) AND state = 'running' AND lease_owner = \(owner)
-        RETURNING 1
-        """
-    }
-
-    enum MarkPublishing: PreparedStatementKey {
-        static let sql = markQuery(UUID(), owner: "").sql
-    }
-
     /// Records, before it is sent, that this try is making the call that publishes. Throws when the lease is lost.
     public func markPublishing(_ eventID: UUID, owner: String) async throws {
-        let rows = try await store.write(Self.markQuery(eventID, owner: owner), preparedAs: MarkPublishing.self, logger: store.logger)
-        guard rows.isEmpty else { return }
+        // A procedure that commits inside: confirmed and flushed in one round trip.
+        let rows = try await store.call("CALL mark_publishing(\(eventID), \(owner), NULL)", logger: store.logger)
+        if try rows.decode(Bool.self).first == true { return }
         throw DatabaseError("the lease on job \(eventID) was lost; the publishing call is not made")
     }
 

@@ -68,6 +68,19 @@ public struct Store: Sendable {
         }
     }
 
+    /// CALLs a procedure that commits inside (migration 0006): a confirmed write in one round trip, since
+    /// PostgreSQL answers the CALL only after the procedure's COMMIT and a failed commit is the CALL's error.
+    /// Must not run inside a transaction (`transaction(_:)`): a COMMIT inside is refused there.
+    @discardableResult
+    public func call(_ query: PostgresQuery, logger: Logger, file: String = #fileID, line: Int = #line) async throws -> [PostgresRow] {
+        let client = self.client
+        return try await Self.withDeadline {
+            var rows: [PostgresRow] = []
+            for try await row in try await client.query(query, logger: logger, file: file, line: line) { rows.append(row) }
+            return rows
+        }
+    }
+
     /// `write(_:logger:)` for a statement of the hot path, prepared once per connection as `Key`.
     @discardableResult
     func write<Key: PreparedStatementKey>(

@@ -31,6 +31,12 @@ import TestSupport
                 parent int REFERENCES deferred_children (id) DEFERRABLE INITIALLY DEFERRED)
             """
         ).drain()
+        try await client.query(
+            """
+            CREATE PROCEDURE insert_deferred_child(p_id bigint, p_parent bigint, INOUT inserted boolean DEFAULT NULL)
+            LANGUAGE plpgsql AS $$ BEGIN INSERT INTO deferred_children VALUES (p_id, p_parent); inserted := true; COMMIT; END $$
+            """
+        ).drain()
         let store = Store(client: client, cipher: try CredentialCipher(base64Key: CredentialCipher.generateKey()), logger: logger)
         return (client, store)
     }
@@ -87,5 +93,18 @@ import TestSupport
         }
         try await store.write("INSERT INTO deferred_children VALUES (20, NULL)", logger: store.logger)
         #expect(try await rowCount(20, client: client) == 1)
+    }
+
+    /// `Store.call`: a procedure that commits inside answers only after its commit, and a failed commit is its error.
+    @Test func aProcedureThatCommitsInsideReportsItsCommit() async throws {
+        let (client, store) = try await Self.database.value
+        let error = await #expect(throws: PSQLError.self) {
+            try await store.call("CALL insert_deferred_child(\(30), \(999), NULL)", logger: store.logger)
+        }
+        #expect(error?.serverInfo?[.sqlState] == "23503")
+        #expect(try await rowCount(30, client: client) == 0)
+        let rows = try await store.call("CALL insert_deferred_child(\(31), \(Optional<Int>.none)::bigint, NULL)", logger: store.logger)
+        #expect(try rows.decode(Bool.self) == [true])
+        #expect(try await rowCount(31, client: client) == 1)
     }
 }

@@ -15,8 +15,6 @@ import Testing
         #expect(finish.sql == JobQueue.FinishTry.sql)
         #expect(finish.binds.count == JobQueue.FinishTry.parameterTypes.count)
         #expect(JobQueue.claimQuery(owner: "o", limit: 32, leaseSeconds: 45).sql == JobQueue.ClaimJobs.sql)
-        #expect(JobQueue.markQuery(UUID(), owner: "o").sql == JobQueue.MarkPublishing.sql)
         #expect(CallbackQueue.claimQuery(owner: "o", limit: 8, leaseSeconds: 30).sql == CallbackQueue.ClaimCallbacks.sql)
-        #expect(EventRepository.enqueueQuery(#"[{"id":"x"}]"#).sql == EventRepository.EnqueuePublishes.sql)
     }
 }

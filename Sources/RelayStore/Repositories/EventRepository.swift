@@ -113,44 +113,8 @@ public struct EventStatus: Sendable {
 public struct EventRepository: Sendable {
     let store: Store
 
-    /// The statement of `enqueue(_:)` (prepared: `EnqueuePublishes`); `batch` is the requests as a JSON array.
-    static func enqueueQuery(_ batch: String) -> PostgresQuery {
-        """
-        WITH input AS (
-            SELECT * FROM jsonb_to_recordset(\(batch)::jsonb) AS t(
-                id uuid, source text, idempotency_key text, request_sha256 text, identity_token uuid, provider text, path text,
-                api_key_id bigint, body jsonb, received_at timestamptz, operation text, content text, callback_url text,
-                state text, run_at timestamptz, ordinal int)),
-        checked AS (
-            SELECT input.*, i.provider AS identity_provider, i.state AS identity_state
-            FROM input LEFT JOIN identities i ON i.identity_token = input.identity_token AND i.state <> 'disconnected'),
-        e AS (
-            INSERT INTO events (id, kind, source, idempotency_key, request_sha256, identity_token, provider, path, api_key_id, body,
-                                received_at)
-            SELECT id, 'publish.requested', source, idempotency_key, decode(request_sha256, 'hex'), identity_token, provider, path,
-                   api_key_id, body, received_at
-            FROM checked WHERE identity_provider = provider AND identity_state = 'connected'
-            -- Keys in one order, so concurrent batches (several processes) holding the same keys wait for each other instead of
-            -- deadlocking; for one key, the first request of the batch wins.
-            ORDER BY idempotency_key, ordinal
-            ON CONFLICT (idempotency_key) DO NOTHING
-            RETURNING id),
-        j AS (
-            INSERT INTO publish_jobs (event_id, identity_token, operation, request, callback_url, state, run_at)
-            SELECT i.id, i.identity_token, i.operation, i.content::jsonb, i.callback_url, i.state, i.run_at
-            FROM input i JOIN e USING (id) RETURNING event_id),
-        n AS (SELECT pg_notify(\(Store.notificationChannel), 'job') FROM (SELECT 1 FROM j LIMIT 1) AS any_job)
-        SELECT c.id, c.identity_provider, c.identity_state, e.id IS NOT NULL, (SELECT count(*) FROM n)
-        FROM checked c LEFT JOIN e ON e.id = c.id
-        """
-    }
-
-    enum EnqueuePublishes: PreparedStatementKey {
-        static let sql = enqueueQuery("[]").sql
-    }
-
     /// Records several publish requests, and queues their jobs, in one statement and so one commit:
-    /// the group commit of `PublishBatcher`. The same statement checks each request's identity (so the
+    /// the group commit of `PublishBatcher` (procedure `enqueue_publishes`). The same statement checks each request's identity (so the
     /// intake reads nothing before it), and a request whose identity cannot publish there is not written:
     /// it comes back as `IdentityNotStanding`. Returns what became of each, in order; a request whose
     /// idempotency key was taken is looked up on its own, so only that lookup can fail for it alone.
@@ -171,10 +135,18 @@ public struct EventRepository: Sendable {
                 "run_at": .string(RFC3339.format(request.scheduledAt ?? publish.receivedAt)),
             ]
         })
-        let rows = try await store.write(Self.enqueueQuery(batch.serialized()), preparedAs: EnqueuePublishes.self, logger: store.logger)
+        // The procedure of migration 0006: the statement and its commit in one round trip.
+        let rows = try await store.call(
+            "CALL enqueue_publishes(\(batch.serialized())::jsonb, \(Store.notificationChannel), NULL)", logger: store.logger)
         var outcomes: [UUID: (provider: String?, state: String?, created: Bool)] = [:]
-        for (id, provider, state, created, _) in try rows.decode((UUID, String?, String?, Bool, Int64).self) {
-            outcomes[id] = (provider, state, created)
+        for text in try rows.decode(String.self) {
+            guard case .array(let list) = try JSONValue.parse(Array(text.utf8)) else { throw DatabaseError("enqueue_publishes answered \(text)") }
+            for item in list {
+                guard case .array(let fields) = item, fields.count == 4, let id = fields[0].stringValue.flatMap(UUID.init(uuidString:)),
+                    case .bool(let created) = fields[3]
+                else { throw DatabaseError("enqueue_publishes answered \(item.serialized())") }
+                outcomes[id] = (fields[1].stringValue, fields[2].stringValue, created)
+            }
         }
         var results: [Result<RecordedEvent, any Error>] = []
         for publish in publishes {
