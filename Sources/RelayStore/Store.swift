@@ -97,8 +97,8 @@ public struct Store: Sendable {
     }
 
     /// Runs a prepared statement that changes data on its own, without confirming its commit: one round
-    /// trip instead of three. Only for a write whose loss is harmless because a confirmed write guards what
-    /// follows from it: the claims. A claim whose commit failed leaves its jobs unleased, and the mark
+    /// trip instead of three. Only for a write whose loss is harmless: the claims, where a confirmed write
+    /// guards what follows from them, and the record of a callback delivery (at least once anyway). A claim whose commit failed leaves its jobs unleased, and the mark
     /// written (and confirmed) before any publishing call finds no lease and stops the call.
     func writeUnconfirmed<Key: PreparedStatementKey>(
         _ query: PostgresQuery, preparedAs key: Key.Type, logger: Logger, file: String = #fileID, line: Int = #line
@@ -110,6 +110,12 @@ public struct Store: Sendable {
             for try await row in try await client.execute(statement, logger: logger, file: file, line: line) { rows.append(row) }
             return rows
         }
+    }
+
+    /// `writeUnconfirmed(_:preparedAs:logger:)` for a statement that is not prepared (it has optional values).
+    @discardableResult
+    func writeUnconfirmed(_ query: PostgresQuery, logger: Logger, file: String = #fileID, line: Int = #line) async throws -> [PostgresRow] {
+        try await call(query, logger: logger, file: file, line: line)
     }
 
     /// Runs `body` in a transaction, within the deadline; an error thrown by `body` (a `RelayError`, say)
