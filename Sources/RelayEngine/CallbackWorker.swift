@@ -40,6 +40,9 @@ public final class CallbackWorker: Service, Sendable {
     }
 
     public func run() async throws {
+        // When the clear secrets of subscriptions inserted with SQL were last looked for: once a poll
+        // interval, not at every wake-up (the bell rings after every delivery).
+        var lastSealed: ContinuousClock.Instant?
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 let free = concurrency - inFlight.load(ordering: .relaxed)
@@ -61,11 +64,14 @@ public final class CallbackWorker: Service, Sendable {
                     }
                 }
                 if claimedAll { continue }
-                do {
-                    // Subscriptions an admin inserted with SQL carry their secret in clear until this pass.
-                    try await store.subscriptions.sealPlaintextSecrets()
-                } catch {
-                    logger.warning("could not encrypt subscription secrets", metadata: ["error": "\(String(reflecting: error))"])
+                if lastSealed.map({ ContinuousClock.now - $0 >= pollInterval }) ?? true {
+                    lastSealed = .now
+                    do {
+                        // Subscriptions an admin inserted with SQL carry their secret in clear until this pass.
+                        try await store.subscriptions.sealPlaintextSecrets()
+                    } catch {
+                        logger.warning("could not encrypt subscription secrets", metadata: ["error": "\(String(reflecting: error))"])
+                    }
                 }
                 await broker.callbackBell.wait(upTo: pollInterval)
             }

@@ -8,8 +8,9 @@ import RelayStore
 /// Accepts publish requests from the Push API and the publish-requested webhook, the same way.
 ///
 /// Validates the body for its route, checks the identity, makes the request durable (event + job,
-/// committed together with the requests that arrived meanwhile, workers notified) and, for synchronous
-/// requests, waits for the outcome on a doorbell rung by the worker that finishes it — up to `PUSHRELAY_SYNC_TIMEOUT`, after which it answers 202.
+/// committed together with the requests that arrived meanwhile, workers notified) and, for
+/// synchronous requests, waits for the outcome on a doorbell rung by the worker that finishes it —
+/// up to `PUSHRELAY_SYNC_TIMEOUT`, after which it answers 202.
 public struct PublishIntake: Sendable {
     /// How the caller wants its answer.
     public enum Mode: Sendable {

@@ -1,10 +1,11 @@
 import PostgresNIO
 
-/// Names a statement of the hot path (intake, claims, the mark before a publishing call) so that
-/// PostgreSQL parses and plans it once per connection instead of on every run.
+/// Names a statement of the hot path (the job and callback claims, the end of a try) so that
+/// PostgreSQL parses and plans it once per connection instead of on every run. (The batch insert and
+/// the mark are procedures, whose plans PL/pgSQL keeps.)
 ///
 /// Measured with `log_min_duration_statement = 0` under `pushrelay-bench`: parsing and planning the
-/// claim and the batch insert cost about twice their execution. The text is the `sql` of the query the
+/// claim cost about twice its execution. The text is the `sql` of the query the
 /// call site builds by interpolation, with values that do not matter (`$1…` do not depend on them),
 /// so the statement is written once. The types of the values are fixed when the statement is prepared
 /// on a connection: a statement with optional values lists them in `parameterTypes`.

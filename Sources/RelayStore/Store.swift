@@ -59,26 +59,7 @@ public struct Store: Sendable {
     public func write(_ query: PostgresQuery, logger: Logger, file: String = #fileID, line: Int = #line) async throws
         -> [PostgresRow]
     {
-        try await transaction { connection in
-            var rows: [PostgresRow] = []
-            for try await row in try await connection.query(query, logger: logger, file: file, line: line) {
-                rows.append(row)
-            }
-            return rows
-        }
-    }
-
-    /// CALLs a procedure that commits inside (migration 0006): a confirmed write in one round trip, since
-    /// PostgreSQL answers the CALL only after the procedure's COMMIT and a failed commit is the CALL's error.
-    /// Must not run inside a transaction (`transaction(_:)`): a COMMIT inside is refused there.
-    @discardableResult
-    public func call(_ query: PostgresQuery, logger: Logger, file: String = #fileID, line: Int = #line) async throws -> [PostgresRow] {
-        let client = self.client
-        return try await Self.withDeadline {
-            var rows: [PostgresRow] = []
-            for try await row in try await client.query(query, logger: logger, file: file, line: line) { rows.append(row) }
-            return rows
-        }
+        try await transaction { try await $0.query(query, logger: logger, file: file, line: line).collect() }
     }
 
     /// `write(_:logger:)` for a statement of the hot path, prepared once per connection as `Key`.
@@ -87,35 +68,35 @@ public struct Store: Sendable {
         _ query: PostgresQuery, preparedAs key: Key.Type, logger: Logger, file: String = #fileID, line: Int = #line
     ) async throws -> [PostgresRow] {
         let statement = PreparedQuery<Key>(query)
-        return try await transaction { connection in
-            var rows: [PostgresRow] = []
-            for try await row in try await connection.execute(statement, logger: logger, file: file, line: line) {
-                rows.append(row)
-            }
-            return rows
-        }
+        return try await transaction { try await $0.execute(statement, logger: logger, file: file, line: line).collect() }
     }
 
-    /// Runs a prepared statement that changes data on its own, without confirming its commit: one round
-    /// trip instead of three. Only for a write whose loss is harmless: the claims, where a confirmed write
-    /// guards what follows from them, and the record of a callback delivery (at least once anyway). A claim whose commit failed leaves its jobs unleased, and the mark
-    /// written (and confirmed) before any publishing call finds no lease and stops the call.
+    /// CALLs a procedure that commits inside (migration 0006): a confirmed write in one round trip, since
+    /// PostgreSQL answers the CALL only after the procedure's COMMIT and a failed commit is the CALL's error.
+    /// Must not run inside a transaction (`transaction(_:)`): a COMMIT inside is refused there.
+    @discardableResult
+    public func call(_ query: PostgresQuery, logger: Logger, file: String = #fileID, line: Int = #line) async throws -> [PostgresRow] {
+        try await writeUnconfirmed(query, logger: logger, file: file, line: line)
+    }
+
+    /// Runs a statement that changes data on its own, without confirming its commit: one round trip
+    /// instead of three. Only for a write whose loss is harmless: the claims (the confirmed mark before
+    /// any publishing call finds no lease when a claim was lost, and stops the call) and the record of a
+    /// callback delivery (callbacks are at least once). `call(_:logger:)` runs a procedure this way,
+    /// because the procedure confirms its own commit.
+    @discardableResult
+    func writeUnconfirmed(_ query: PostgresQuery, logger: Logger, file: String = #fileID, line: Int = #line) async throws -> [PostgresRow] {
+        let client = self.client
+        return try await Self.withDeadline { try await client.query(query, logger: logger, file: file, line: line).collect() }
+    }
+
+    /// `writeUnconfirmed(_:logger:)` for a statement of the hot path, prepared once per connection as `Key`.
     func writeUnconfirmed<Key: PreparedStatementKey>(
         _ query: PostgresQuery, preparedAs key: Key.Type, logger: Logger, file: String = #fileID, line: Int = #line
     ) async throws -> [PostgresRow] {
         let client = self.client
         let statement = PreparedQuery<Key>(query)
-        return try await Self.withDeadline {
-            var rows: [PostgresRow] = []
-            for try await row in try await client.execute(statement, logger: logger, file: file, line: line) { rows.append(row) }
-            return rows
-        }
-    }
-
-    /// `writeUnconfirmed(_:preparedAs:logger:)` for a statement that is not prepared (it has optional values).
-    @discardableResult
-    func writeUnconfirmed(_ query: PostgresQuery, logger: Logger, file: String = #fileID, line: Int = #line) async throws -> [PostgresRow] {
-        try await call(query, logger: logger, file: file, line: line)
+        return try await Self.withDeadline { try await client.execute(statement, logger: logger, file: file, line: line).collect() }
     }
 
     /// Runs `body` in a transaction, within the deadline; an error thrown by `body` (a `RelayError`, say)
@@ -174,6 +155,15 @@ extension PostgresRowSequence {
     /// Drains the sequence (for statements whose rows we do not need).
     func drain() async throws {
         for try await _ in self {}
+    }
+}
+
+extension AsyncSequence {
+    /// Every element, read before the statement's connection goes back to the pool.
+    func collect() async throws -> [Element] {
+        var elements: [Element] = []
+        for try await element in self { elements.append(element) }
+        return elements
     }
 }
 

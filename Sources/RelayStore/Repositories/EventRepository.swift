@@ -114,9 +114,9 @@ public struct EventRepository: Sendable {
     let store: Store
 
     /// Records several publish requests, and queues their jobs, in one statement and so one commit:
-    /// the group commit of `PublishBatcher` (procedure `enqueue_publishes`). The same statement checks each request's identity (so the
-    /// intake reads nothing before it), and a request whose identity cannot publish there is not written:
-    /// it comes back as `IdentityNotStanding`. Returns what became of each, in order; a request whose
+    /// the group commit of `PublishBatcher` (procedure `enqueue_publishes`). The same statement checks
+    /// each request's identity (so the intake reads nothing before it), and a request whose identity
+    /// cannot publish there is not written: it comes back as `IdentityNotStanding`. Returns what became of each, in order; a request whose
     /// idempotency key was taken is looked up on its own, so only that lookup can fail for it alone.
     public func enqueue(_ publishes: [NewPublish]) async throws -> [Result<RecordedEvent, any Error>] {
         let batch = JSONValue.array(publishes.enumerated().map { ordinal, publish in
@@ -140,7 +140,9 @@ public struct EventRepository: Sendable {
             "CALL enqueue_publishes(\(batch.serialized())::jsonb, \(Store.notificationChannel), NULL)", logger: store.logger)
         var outcomes: [UUID: (provider: String?, state: String?, created: Bool)] = [:]
         for text in try rows.decode(String.self) {
-            guard case .array(let list) = try JSONValue.parse(Array(text.utf8)) else { throw DatabaseError("enqueue_publishes answered \(text)") }
+            guard case .array(let list) = try JSONValue.parse(Array(text.utf8)) else {
+                throw DatabaseError("enqueue_publishes answered \(text)")
+            }
             for item in list {
                 guard case .array(let fields) = item, fields.count == 4, let id = fields[0].stringValue.flatMap(UUID.init(uuidString:)),
                     case .bool(let created) = fields[3]
