@@ -79,12 +79,14 @@ public struct PublishIntake: Sendable {
             requestHash: hash, apiKeyID: apiKeyID, body: body)
         let recorded: RecordedEvent
         do {
-            recorded = try await batcher.enqueue(publish)
+            recorded = try await batcher.submit(publish)
         } catch let refusal as IdentityNotStanding {
             throw Self.error(refusal, identityToken: identityToken, route: route)
         }
         guard case .existing(let id, let sameRequest) = recorded else {
             // Committed: from here on the answer is an acknowledgement, whatever the database does next.
+            // The batch notified every process; a worker of this one need not wait for that NOTIFY to come back.
+            if publish.initialState == .queued { broker.workBell.ring() }
             logger.info(
                 "accepted publish request",
                 metadata: ["event_id": "\(eventID.uuidString.lowercased())", "path": "\(route.path)", "source": "\(source)"])

@@ -26,6 +26,10 @@ public final class PublishWorker: Service, Sendable {
     let logger: Logger
     /// Identifies this process's leases in `publish_jobs.lease_owner`.
     public let owner: String
+    /// The ends of tries that finish together share one CALL and one commit.
+    let finishes: GroupCommit<FinishedTry, Bool>
+    /// So do the marks before publishing calls (all this process's, under its `owner`).
+    let marks: GroupCommit<UUID, Bool>
     private let inFlight = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
 
@@ -44,7 +48,10 @@ public final class PublishWorker: Service, Sendable {
         self.lease = configuration.leaseDuration
         self.pollInterval = configuration.pollInterval
         self.logger = logger
-        self.owner = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8).lowercased())"
+        self.finishes = GroupCommit(maximumBatch: 64) { tries in try await store.jobs.finish(tries) }
+        let owner = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8).lowercased())"
+        self.owner = owner
+        self.marks = GroupCommit(maximumBatch: 64) { events in try await store.jobs.markPublishing(events, owner: owner) }
     }
 
     public func run() async throws {
@@ -120,7 +127,11 @@ public final class PublishWorker: Service, Sendable {
                     try await store.jobs.saveProgress(eventID, owner: owner, tryNumber: job.tryNumber, progress: progress, attempts: attempts)
                 },
                 saveAccount: { account in try await store.identities.storeAccount(identityToken, account) },
-                markPublishing: { try await store.jobs.markPublishing(eventID, owner: owner) })
+                markPublishing: { [marks] in
+                    guard try await marks.submit(eventID) else {
+                        throw DatabaseError("the lease on job \(eventID) was lost; the publishing call is not made")
+                    }
+                })
             outcome = await publishRefreshingOnce(job, credentials: job.credentials!, adapter: adapter, session: session, logger: logger)
             attempts = session.takeAttempts()
         } else {
@@ -137,6 +148,8 @@ public final class PublishWorker: Service, Sendable {
         let transition = policy.transition(after: outcome, tryNumber: job.tryNumber, now: Date(), jitter: Double.random(in: 0...1))
         await record(job, transition: transition, attempts: attempts, logger: logger)
         broker.finished(job.eventID)
+        // A final outcome queued its callbacks (and notified); a callback worker here starts on them at once.
+        if case .requeue = transition {} else { broker.callbackBell.ring() }
     }
 
     /// Publishes with the identity's token, refreshing it once when it is known to have expired or the
@@ -186,8 +199,8 @@ public final class PublishWorker: Service, Sendable {
         let deadline = ContinuousClock.now + lease
         while true {
             do {
-                let held = try await store.jobs.finish(
-                    job.eventID, owner: owner, tryNumber: job.tryNumber, transition: transition, attempts: attempts)
+                let held = try await finishes.submit(
+                    FinishedTry(eventID: job.eventID, owner: owner, tryNumber: job.tryNumber, transition: transition, attempts: attempts))
                 if !held { logger.warning("the job's lease was lost before its outcome could be recorded") }
                 switch transition {
                 case .succeeded: logger.info("published")

@@ -51,16 +51,21 @@ public struct CallbackQueue: Sendable {
 
     /// The claim of `claim(owner:limit:lease:webhookSecret:)` (prepared: `ClaimCallbacks`). Its commit is
     /// neither waited for on the disk nor confirmed: a lost claim means a delivery made again, with the
-    /// same `webhook-id`, which callbacks allow (at least once).
+    /// same `webhook-id`, which callbacks allow (at least once). Due and abandoned callbacks are looked
+    /// up apart, each by its partial index: one OR of the two would read the whole table at every claim.
+    /// Claimed rows are found by key (`= ANY`), whatever the plan made without the limit's value guesses.
     static func claimQuery(owner: String, limit: Int, leaseSeconds: Double) -> PostgresQuery {
         """
-        WITH c AS (
-            SELECT id FROM callbacks
-            WHERE (state = 'pending' AND next_attempt_at <= now()) OR (state = 'delivering' AND lease_expires_at < now())
-            ORDER BY next_attempt_at LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+        WITH due AS (
+            SELECT id FROM callbacks WHERE state = 'pending' AND next_attempt_at <= now()
+            ORDER BY next_attempt_at LIMIT \(limit) FOR UPDATE SKIP LOCKED),
+        abandoned AS (
+            SELECT id FROM callbacks WHERE state = 'delivering' AND lease_expires_at < now()
+            ORDER BY lease_expires_at LIMIT \(limit) FOR UPDATE SKIP LOCKED),
+        c AS (SELECT id FROM abandoned UNION ALL SELECT id FROM due LIMIT \(limit))
         UPDATE callbacks k SET state = 'delivering', lease_owner = \(owner),
             lease_expires_at = now() + make_interval(secs => \(leaseSeconds)), attempt_count = k.attempt_count + 1
-        FROM c, (SELECT set_config('synchronous_commit', 'off', true)) AS asynchronous_commit WHERE k.id = c.id
+        FROM (SELECT set_config('synchronous_commit', 'off', true)) AS asynchronous_commit WHERE k.id = ANY (ARRAY(SELECT id FROM c))
         RETURNING k.id, k.url, k.payload::text, k.attempt_count, k.subscription_id,
             (SELECT s.secret FROM subscriptions s WHERE s.id = k.subscription_id),
             (SELECT s.secret_key_id FROM subscriptions s WHERE s.id = k.subscription_id),

@@ -43,9 +43,57 @@ public enum JobTransition: Sendable {
     }
 }
 
+/// The end of one try of a job, as `JobQueue.finish(_:)` writes it.
+public struct FinishedTry: Sendable {
+    public let eventID: UUID
+    /// The lease holder: the try is written only if it still holds the job.
+    public let owner: String
+    public let tryNumber: Int
+    public let transition: JobTransition
+    /// The provider calls the try made.
+    public let attempts: [ProviderAttempt]
+
+    public init(eventID: UUID, owner: String, tryNumber: Int, transition: JobTransition, attempts: [ProviderAttempt]) {
+        self.eventID = eventID
+        self.owner = owner
+        self.tryNumber = tryNumber
+        self.transition = transition
+        self.attempts = attempts
+    }
+
+    /// One element of `finish_tries`'s batch (migration 0008).
+    var json: JSONValue {
+        var result: JSONValue = .null
+        var error: RelayError?
+        var runAt: Date?
+        var pause = false
+        switch transition {
+        case .succeeded(let data): result = .string(data.serialized())
+        case .failed(let relayError), .indeterminate(let relayError): error = relayError
+        case .requeue(let at, let lastError, let pausesIdentity):
+            runAt = at
+            error = lastError
+            pause = pausesIdentity
+        }
+        return [
+            "event_id": .string(eventID.uuidString.lowercased()),
+            "owner": .string(owner),
+            "try_number": .integer(Int64(tryNumber)),
+            "state": .string(transition.state.rawValue),
+            "is_final": .bool(transition.state.isFinal),
+            "result": result,
+            "error_code": error.map { .integer(Int64($0.status)) } ?? .null,
+            "error_info": error.map { .string($0.info) } ?? .null,
+            "run_at": runAt.map { .string(RFC3339.format($0)) } ?? .null,
+            "pause": .bool(pause),
+            "attempts": JobQueue.attemptsValue(attempts),
+        ]
+    }
+}
+
 /// The publish queue: claim with `FOR UPDATE SKIP LOCKED` under a lease, finish, save progress.
 ///
-/// Each operation is one SQL statement (CTEs), so a job costs two round trips: claim and finish.
+/// Each operation is one SQL statement or procedure call; the ends of tries are written in batches.
 public struct JobQueue: Sendable {
     let store: Store
 
@@ -53,6 +101,10 @@ public struct JobQueue: Sendable {
     /// on the disk (`synchronous_commit` off for it) nor confirmed (`Store.writeUnconfirmed`): the mark
     /// before the publishing call is both, and once the mark is on disk so is every earlier commit, this
     /// claim included. A claim lost in a crash only leaves its jobs queued.
+    ///
+    /// Its plan is made once, without the limit's value (`plan_cache_mode`), so every lookup is written
+    /// to be one by key whatever the planner guesses: `= ANY (ARRAY(…))` and the `LIMIT 1` laterals keep
+    /// it from hashing whole tables (it read all of `events` at every claim when written as a join).
     static func claimQuery(owner: String, limit: Int, leaseSeconds: Double) -> PostgresQuery {
         """
             WITH c AS (
@@ -62,19 +114,26 @@ public struct JobQueue: Sendable {
                       SELECT 1 FROM provider_pauses p
                       WHERE p.identity_token = publish_jobs.identity_token AND p.provider = split_part(publish_jobs.operation, '/', 1)
                         AND p.paused_until > now())
-                ORDER BY run_at LIMIT \(limit) FOR UPDATE SKIP LOCKED)
-            UPDATE publish_jobs j SET state = 'running', lease_owner = \(owner),
-                lease_expires_at = now() + make_interval(secs => \(leaseSeconds)),
-                attempt_count = j.attempt_count + 1, started_at = coalesce(j.started_at, now()), updated_at = now(),
-                publish_call_started_at = NULL
-            FROM c, identities i, events e, (SELECT set_config('synchronous_commit', 'off', true)) AS asynchronous_commit
-            WHERE j.event_id = c.event_id AND i.identity_token = j.identity_token AND e.id = j.event_id
-            RETURNING j.event_id, e.path, j.operation, j.request::text, j.callback_url, j.attempt_count, j.progress::text,
-                      j.identity_token, i.state, i.credentials, i.credentials_key_id, i.token_expires_at, i.provider_user_id,
-                      (SELECT coalesce(json_agg(json_build_object(
-                                'kind', a.kind, 'id', a.account_id, 'name', a.name,
-                                'token', encode(a.access_token, 'base64'), 'key_id', a.access_token_key_id)), '[]')::text
-                       FROM identity_accounts a WHERE a.identity_token = j.identity_token) AS accounts
+                ORDER BY run_at LIMIT \(limit) FOR UPDATE SKIP LOCKED),
+            u AS (
+                UPDATE publish_jobs j SET state = 'running', lease_owner = \(owner),
+                    lease_expires_at = now() + make_interval(secs => \(leaseSeconds)),
+                    attempt_count = j.attempt_count + 1, started_at = coalesce(j.started_at, now()), updated_at = now(),
+                    publish_call_started_at = NULL
+                FROM (SELECT set_config('synchronous_commit', 'off', true)) AS asynchronous_commit
+                WHERE j.event_id = ANY (ARRAY(SELECT event_id FROM c))
+                RETURNING j.event_id, j.operation, j.request::text, j.callback_url, j.attempt_count, j.progress::text, j.identity_token)
+            SELECT u.event_id, e.path, u.operation, u.request, u.callback_url, u.attempt_count, u.progress,
+                   u.identity_token, i.state, i.credentials, i.credentials_key_id, i.token_expires_at, i.provider_user_id,
+                   (SELECT coalesce(json_agg(json_build_object(
+                             'kind', a.kind, 'id', a.account_id, 'name', a.name,
+                             'token', encode(a.access_token, 'base64'), 'key_id', a.access_token_key_id)), '[]')::text
+                    FROM identity_accounts a WHERE a.identity_token = u.identity_token) AS accounts
+            FROM u
+            CROSS JOIN LATERAL (SELECT path FROM events WHERE id = u.event_id LIMIT 1) AS e
+            CROSS JOIN LATERAL (
+                SELECT state, credentials, credentials_key_id, token_expires_at, provider_user_id
+                FROM identities WHERE identity_token = u.identity_token LIMIT 1) AS i
         """
     }
 
@@ -133,92 +192,28 @@ public struct JobQueue: Sendable {
         }
     }
 
-    /// Ends a try: records its provider attempts and moves the job on, if `owner` still holds the lease.
-    /// Returns false when the lease was lost (another worker or the rescuer took the job).
-    @discardableResult
-    public func finish(
-        _ eventID: UUID, owner: String, tryNumber: Int, transition: JobTransition, attempts: [ProviderAttempt]
-    ) async throws -> Bool {
-        var result: String?
-        var error: RelayError?
-        var runAt: Date?
-        var pause = false
-        switch transition {
-        case .succeeded(let data): result = data.serialized()
-        case .failed(let relayError), .indeterminate(let relayError): error = relayError
-        case .requeue(let at, let lastError, let pausesIdentity):
-            runAt = at
-            error = lastError
-            pause = pausesIdentity
-        }
-        let rows = try await store.write(
-            Self.finishQuery(
-                eventID, owner: owner, tryNumber: tryNumber, state: transition.state.rawValue, isFinal: transition.state.isFinal,
-                result: result, error: error, runAt: runAt, pause: pause, attempts: Self.attemptsJSON(attempts)),
-            preparedAs: FinishTry.self, logger: store.logger)
-        for (updated, _, _, _, _) in try rows.decode((Int64, Int64, Int64, Int64, Int64).self) { return updated == 1 }
-        return false
+    /// Ends tries (procedure `finish_tries`: one CALL and one commit for the whole batch, which the publish
+    /// worker's `GroupCommit` gathers): for each, records its provider attempts and moves the job on, if its
+    /// owner still holds the lease. One outcome per try, in order: false when the lease was lost (another
+    /// worker or the rescuer took the job) and nothing of that try was written.
+    public func finish(_ tries: [FinishedTry]) async throws -> [Result<Bool, any Error>] {
+        let batch = JSONValue.array(tries.map(\.json)).serialized()
+        let rows = try await store.call(
+            "CALL finish_tries(\(batch)::jsonb, \(Store.notificationChannel), NULL)", logger: store.logger)
+        guard let text = try rows.decode(String.self).first, case .array(let held)? = JSONValue.parse(text: text),
+            held.count == tries.count
+        else { throw DatabaseError("finish_tries did not answer one outcome per try") }
+        return held.map { .success($0 == .bool(true)) }
     }
 
-    /// The statement of `finish(_:owner:tryNumber:transition:attempts:)` (prepared: `FinishTry`);
-    /// `attempts` is the try's provider calls as a JSON array.
-    static func finishQuery(
-        _ eventID: UUID, owner: String, tryNumber: Int, state: String, isFinal: Bool, result: String?, error: RelayError?,
-        runAt: Date?, pause: Bool, attempts: String
-    ) -> PostgresQuery {
-        """
-        WITH u AS (
-            UPDATE publish_jobs SET state = \(state), result = \(result)::json,
-                error_code = \(error?.status), error_info = \(error?.info),
-                run_at = coalesce(\(runAt), run_at),
-                finished_at = CASE WHEN \(isFinal) THEN now() END,
-                lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-            WHERE event_id = \(eventID) AND state = 'running' AND lease_owner = \(owner)
-            RETURNING event_id),
-        a AS (
-            INSERT INTO provider_attempts (event_id, try_number, step, method, url, request_summary, http_status, outcome,
-                                           response_excerpt, error, started_at, duration_ms)
-            SELECT u.event_id, \(tryNumber), x.step, x.method, x.url, x.request_summary, x.http_status, x.outcome,
-                   x.response_excerpt, x.error, x.started_at, x.duration_ms
-            FROM u, jsonb_to_recordset(\(attempts)::jsonb) AS x(
-                step text, method text, url text, request_summary jsonb, http_status integer, outcome text,
-                response_excerpt text, error text, started_at timestamptz, duration_ms double precision)
-            RETURNING 1),
-        n AS (SELECT pg_notify(\(Store.notificationChannel), \("done:" + eventID.uuidString.lowercased())) FROM u
-              WHERE \(isFinal)),
-        p AS (
-            INSERT INTO provider_pauses (identity_token, provider, paused_until, reason)
-            SELECT j.identity_token, split_part(j.operation, '/', 1), \(runAt ?? Date()), \(error?.info ?? "")
-            FROM publish_jobs j JOIN u USING (event_id) WHERE \(pause)
-            ON CONFLICT (identity_token, provider) DO UPDATE
-                SET paused_until = greatest(provider_pauses.paused_until, EXCLUDED.paused_until), reason = EXCLUDED.reason,
-                    updated_at = now()
-            RETURNING 1),
-        c AS (
-            SELECT enqueue_push_callbacks(
-                u.event_id, \(state)::text, \(result)::json, \(error?.status)::integer, \(error?.info)::text)
-            FROM u WHERE \(isFinal))
-        SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM a), (SELECT count(*) FROM n), (SELECT count(*) FROM p),
-               (SELECT count(*) FROM c)
-        """
-    }
-
-    enum FinishTry: PreparedStatementKey {
-        static let sql = finishQuery(
-            UUID(), owner: "", tryNumber: 0, state: "", isFinal: false, result: nil, error: nil, runAt: nil, pause: false, attempts: "[]"
-        ).sql
-        static let parameterTypes: [PostgresDataType] = [
-            .text, .text, .int8, .text, .timestamptz, .bool, .uuid, .text, .int8, .text, .text, .text, .bool, .timestamptz, .text, .bool,
-            .text, .text, .int8, .text, .bool,
-        ]
-    }
-
-    /// Records, before it is sent, that this try is making the call that publishes. Throws when the lease is lost.
-    public func markPublishing(_ eventID: UUID, owner: String) async throws {
-        // A procedure that commits inside: confirmed and flushed in one round trip.
-        let rows = try await store.call("CALL mark_publishing(\(eventID), \(owner), NULL)", logger: store.logger)
-        if try rows.decode(Bool.self).first == true { return }
-        throw DatabaseError("the lease on job \(eventID) was lost; the publishing call is not made")
+    /// Records, before they are sent, that these tries are making the calls that publish (procedure
+    /// `mark_publishing_batch`: one CALL and one commit, flushed, for the batch the worker's `GroupCommit`
+    /// gathers). One outcome per job, in order: false when `owner` lost the lease, and then the call must
+    /// not be made.
+    public func markPublishing(_ eventIDs: [UUID], owner: String) async throws -> [Result<Bool, any Error>] {
+        let rows = try await store.call("CALL mark_publishing_batch(\(eventIDs), \(owner), NULL)", logger: store.logger)
+        let marked = Set(try rows.decode([UUID].self).first ?? [])
+        return eventIDs.map { .success(marked.contains($0)) }
     }
 
     /// Extends the leases of every job `owner` is running (the worker's heartbeat): a long upload keeps its
@@ -365,6 +360,10 @@ public struct JobQueue: Sendable {
     }
 
     static func attemptsJSON(_ attempts: [ProviderAttempt]) -> String {
+        attemptsValue(attempts).serialized()
+    }
+
+    static func attemptsValue(_ attempts: [ProviderAttempt]) -> JSONValue {
         JSONValue.array(
             attempts.map { attempt in
                 [
@@ -380,6 +379,6 @@ public struct JobQueue: Sendable {
                     "duration_ms": .double(attempt.durationMilliseconds),
                 ]
             }
-        ).serialized()
+        )
     }
 }

@@ -5,8 +5,8 @@ import RelayStore
 import Testing
 import TestSupport
 
-/// Group commit (`PublishBatcher`): concurrent publish requests share one statement and one commit,
-/// each is answered with its own outcome, and idempotency holds inside a batch.
+/// Group commit (`GroupCommit`): concurrent publish requests, and the ends of concurrent tries, share one
+/// statement and one commit; each is answered with its own outcome, and idempotency holds inside a batch.
 @Suite struct GroupCommitTests {
     func publish(_ identity: TestIdentity, _ text: String, key: String? = nil) throws -> NewPublish {
         let route = try #require(MatchedOperation.match("twitter/post"))
@@ -22,7 +22,7 @@ import TestSupport
         let batcher = PublishBatcher(store: env.store)
         let publishes = try (0..<64).map { try publish(identity, "batched \($0) \(UUID())") }
         let results = try await withThrowingTaskGroup(of: RecordedEvent.self) { group in
-            for item in publishes { group.addTask { try await batcher.enqueue(item) } }
+            for item in publishes { group.addTask { try await batcher.submit(item) } }
             var results: [RecordedEvent] = []
             for try await result in group { results.append(result) }
             return results
@@ -96,5 +96,81 @@ import TestSupport
         let rows = try await env.store.query(
             "SELECT count(*)::int FROM events WHERE id = ANY(\(batch.map(\.eventID)))", logger: env.logger)
         for try await count in rows.decode(Int.self) { #expect(count == 2, "only the two requests of a standing identity are written") }
+    }
+
+    /// Runs `body`, recording PostgreSQL's own message if it throws (a PSQLError describes itself vaguely).
+    static func reporting<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch {
+            Issue.record("\(String(reflecting: error))")
+            throw error
+        }
+    }
+
+    /// The ends of several tries in one CALL: each is written only while its owner holds the lease.
+    @Test func theEndsOfTriesShareACommitAndALostLeaseWritesNothing() async throws {
+        let env = try await TestEnvironment.shared.value
+        let identity = try await env.connectIdentity()
+        // Scheduled far ahead, so that no worker of the test relay takes them; then leased here by hand.
+        let later = RFC3339.format(Date().addingTimeInterval(86_400))
+        let jobs = try (0..<2).map { number -> NewPublish in
+            let route = try #require(MatchedOperation.match("twitter/post"))
+            let body: JSONValue = ["request": ["push": ["post": ["message": .string("held \(number)")], "schedule": ["at": .string(later)]]]]
+            return NewPublish(
+                request: try PushRequestParser.parse(body, route: route), identityToken: try #require(UUID(uuidString: identity.token)),
+                source: "push_api", idempotencyKey: nil, requestHash: nil, apiKeyID: nil, body: body)
+        }
+        _ = try await env.store.events.enqueue(jobs).map { try $0.get() }
+        let ids = jobs.map(\.eventID)
+        try await env.store.write(
+            """
+            UPDATE publish_jobs SET state = 'running', lease_owner = 'test-owner', lease_expires_at = now() + interval '1 minute',
+                attempt_count = 1
+            WHERE event_id = ANY(\(ids))
+            """, logger: env.logger)
+        let attempt = ProviderAttempt(
+            step: "tweets.create", method: "POST", url: "https://api.x.com/2/tweets", requestSummary: ["text_length": 6], httpStatus: 201,
+            outcome: .succeeded, responseExcerpt: "{}", error: nil, startedAt: Date(), durationMilliseconds: 3)
+        let held = try await Self.reporting { try await env.store.jobs.finish([
+            FinishedTry(
+                eventID: ids[0], owner: "test-owner", tryNumber: 1, transition: .succeeded(["post_id": "1", "object": "post"]),
+                attempts: [attempt]),
+            FinishedTry(
+                eventID: ids[1], owner: "another-owner", tryNumber: 1, transition: .failed(RelayError(status: 400, info: "refused")),
+                attempts: [attempt]),
+        ]) }.map { try $0.get() }
+        #expect(held == [true, false])
+        let rows = try await env.store.query(
+            """
+            SELECT j.state, j.result::text, (SELECT count(*)::int FROM provider_attempts a WHERE a.event_id = j.event_id)
+            FROM publish_jobs j WHERE j.event_id = \(ids[0]) UNION ALL
+            SELECT j.state, j.result::text, (SELECT count(*)::int FROM provider_attempts a WHERE a.event_id = j.event_id)
+            FROM publish_jobs j WHERE j.event_id = \(ids[1])
+            """, logger: env.logger)
+        var states: [(String, String?, Int)] = []
+        for try await row in rows.decode((String, String?, Int).self) { states.append(row) }
+        #expect(states.count == 2)
+        #expect(states.first?.0 == "succeeded")
+        #expect(states.first?.1 == #"{"post_id":"1","object":"post"}"#)  // the keys keep their order
+        #expect(states.first?.2 == 1)
+        #expect(states.last?.0 == "running")
+        #expect(states.last?.2 == 0)
+    }
+
+    /// A batch PostgreSQL refuses is written again item by item: only the item it refuses fails.
+    @Test func anItemPostgreSQLRefusesFailsAloneInItsBatch() async throws {
+        let env = try await TestEnvironment.shared.value
+        let store = env.store
+        let divide: @Sendable ([Int]) async throws -> [Result<Int, any Error>] = { divisors in
+            // One statement for the batch; a zero fails all of it (22012, division by zero).
+            let rows = try await store.query("SELECT 100 / x FROM unnest(\(divisors)::int[]) WITH ORDINALITY AS u(x, n) ORDER BY n", logger: env.logger)
+            var outcomes: [Result<Int, any Error>] = []
+            for try await quotient in rows.decode(Int.self) { outcomes.append(.success(quotient)) }
+            return outcomes
+        }
+        let outcomes = await GroupCommit<Int, Int>.write([4, 0, 5], with: divide)
+        #expect(outcomes.count == 3)
+        #expect(try outcomes[0].get() == 25)
+        #expect(try outcomes[2].get() == 20)
+        #expect(throws: PSQLError.self) { try outcomes[1].get() }
     }
 }
