@@ -25,6 +25,8 @@ public final class CallbackWorker: Service, Sendable {
     let pollInterval: Duration
     let logger: Logger
     let owner = "callbacks:\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8).lowercased())"
+    /// The records of deliveries that end together share one CALL.
+    let records: GroupCommit<RecordedDelivery, Void>
     private let inFlight = Atomic<Int>(0)
 
     public init(store: Store, http: HTTPClient, broker: OutcomeBroker, configuration: Configuration, logger: Logger) {
@@ -37,6 +39,7 @@ public final class CallbackWorker: Service, Sendable {
         self.concurrency = max(4, configuration.workers)
         self.pollInterval = configuration.pollInterval
         self.logger = logger
+        self.records = GroupCommit(maximumBatch: 64) { deliveries in try await store.callbacks.record(deliveries) }
     }
 
     public func run() async throws {
@@ -134,7 +137,7 @@ public final class CallbackWorker: Service, Sendable {
             durationMilliseconds: ProviderSession.milliseconds(since: clock),
             next: next, disablesSubscription: status == 410 && callback.subscriptionID != nil)
         do {
-            try await store.callbacks.record(callback.id, owner: owner, attempt: callback.attempt, delivery: delivery)
+            try await records.submit(RecordedDelivery(callbackID: callback.id, owner: owner, attempt: callback.attempt, delivery: delivery))
         } catch {
             logger.warning("could not record a callback delivery", metadata: ["error": "\(String(reflecting: error))"])
         }

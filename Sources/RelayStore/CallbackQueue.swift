@@ -45,6 +45,46 @@ public struct CallbackDelivery: Sendable {
     }
 }
 
+/// One delivery try to record, as `CallbackQueue.record(_:)` writes it.
+public struct RecordedDelivery: Sendable {
+    public let callbackID: UUID
+    /// The lease holder: the record is written only if it still holds the callback.
+    public let owner: String
+    public let attempt: Int
+    public let delivery: CallbackDelivery
+
+    public init(callbackID: UUID, owner: String, attempt: Int, delivery: CallbackDelivery) {
+        self.callbackID = callbackID
+        self.owner = owner
+        self.attempt = attempt
+        self.delivery = delivery
+    }
+
+    /// One element of `record_callback_deliveries`'s batch (migration 0009).
+    var json: JSONValue {
+        var state = "pending"
+        var nextAt: Date?
+        switch delivery.next {
+        case .delivered: state = "delivered"
+        case .retry(let at): nextAt = at
+        case .dead: state = "dead"
+        }
+        return [
+            "id": .string(callbackID.uuidString.lowercased()),
+            "owner": .string(owner),
+            "attempt": .integer(Int64(attempt)),
+            "state": .string(state),
+            "next_attempt_at": nextAt.map { .string(RFC3339.format($0)) } ?? .null,
+            "http_status": delivery.httpStatus.map { .integer(Int64($0)) } ?? .null,
+            "error": delivery.error.map(JSONValue.string) ?? .null,
+            "response_excerpt": delivery.responseExcerpt.map(JSONValue.string) ?? .null,
+            "started_at": .string(RFC3339.format(delivery.startedAt)),
+            "duration_ms": .double(delivery.durationMilliseconds),
+            "disables_subscription": .bool(delivery.disablesSubscription),
+        ]
+    }
+}
+
 /// The callback queue: claim due callbacks with `FOR UPDATE SKIP LOCKED` under a lease, record each try.
 public struct CallbackQueue: Sendable {
     let store: Store
@@ -106,38 +146,17 @@ public struct CallbackQueue: Sendable {
         return claimed
     }
 
-    /// Records a try and moves the callback on, in one statement; a 410 disables its subscription.
+    /// Records tries and moves their callbacks on (procedure `record_callback_deliveries`: one CALL for the
+    /// batch the callback worker's `GroupCommit` gathers); a 410 disables its subscription. A delivery whose
+    /// lease was lost is skipped.
     ///
-    /// Neither confirmed nor waited for on the disk (`synchronous_commit` off for it): under load a
-    /// synchronous commit waited ~10 ms here, and a record lost in a crash only means the callback is
-    /// delivered again, with the same `webhook-id` (callbacks are at least once).
-    public func record(_ id: UUID, owner: String, attempt: Int, delivery: CallbackDelivery) async throws {
-        var state = "pending"
-        var nextAt: Date?
-        switch delivery.next {
-        case .delivered: state = "delivered"
-        case .retry(let at): nextAt = at
-        case .dead: state = "dead"
-        }
-        try await store.writeUnconfirmed(
-            """
-            WITH asynchronous_commit AS (SELECT set_config('synchronous_commit', 'off', true)),
-            u AS (
-                UPDATE callbacks SET state = \(state), lease_owner = NULL, lease_expires_at = NULL,
-                    next_attempt_at = coalesce(\(nextAt), next_attempt_at),
-                    delivered_at = CASE WHEN \(state) = 'delivered' THEN now() END
-                WHERE id = \(id) AND lease_owner = \(owner) RETURNING id, subscription_id),
-            a AS (
-                INSERT INTO callback_attempts (callback_id, attempt, http_status, error, response_excerpt, started_at, duration_ms)
-                SELECT u.id, \(attempt), \(delivery.httpStatus), \(delivery.error), \(delivery.responseExcerpt), \(delivery.startedAt),
-                       \(delivery.durationMilliseconds)
-                FROM u RETURNING 1),
-            s AS (
-                UPDATE subscriptions SET state = 'disabled', disabled_at = now(), disabled_reason = 'the subscriber answered 410 Gone'
-                WHERE \(delivery.disablesSubscription) AND state = 'active' AND id = (SELECT subscription_id FROM u) RETURNING 1)
-            SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM s), (SELECT count(*) FROM asynchronous_commit)
-            """, logger: store.logger
-        )
+    /// Not waited for on the disk (`synchronous_commit` off inside): under load a synchronous commit waited
+    /// ~10 ms here, and a record lost in a crash only means the callback is delivered again, with the same
+    /// `webhook-id` (callbacks are at least once).
+    public func record(_ deliveries: [RecordedDelivery]) async throws -> [Result<Void, any Error>] {
+        let batch = JSONValue.array(deliveries.map(\.json)).serialized()
+        try await store.call("CALL record_callback_deliveries(\(batch)::jsonb, NULL)", logger: store.logger)
+        return deliveries.map { _ in .success(()) }
     }
 
     /// Sends an event's callbacks again (same ids, so the same `webhook-id`). Returns how many.

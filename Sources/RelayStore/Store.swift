@@ -81,8 +81,8 @@ public struct Store: Sendable {
 
     /// Runs a statement that changes data on its own, without confirming its commit: one round trip
     /// instead of three. Only for a write whose loss is harmless: the claims (the confirmed mark before
-    /// any publishing call finds no lease when a claim was lost, and stops the call) and the record of a
-    /// callback delivery (callbacks are at least once). `call(_:logger:)` runs a procedure this way,
+    /// any publishing call finds no lease when a claim was lost, and stops the call; a lost callback claim
+    /// means one more delivery with the same `webhook-id`). `call(_:logger:)` runs a procedure this way,
     /// because the procedure confirms its own commit.
     @discardableResult
     func writeUnconfirmed(_ query: PostgresQuery, logger: Logger, file: String = #fileID, line: Int = #line) async throws -> [PostgresRow] {
