@@ -16,7 +16,7 @@ public struct FieldReader: Sendable {
     public func present(_ key: String) -> JSONValue? {
         switch value[key] {
         case .none, .null: return nil
-        case .string(let text) where text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty: return nil
+        case .string(let text) where text.allSatisfy(\.isWhitespace): return nil
         case .array(let items) where items.isEmpty: return nil
         case .object(let members) where members.isEmpty: return nil
         case let member?: return member

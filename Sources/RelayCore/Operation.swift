@@ -65,6 +65,9 @@ public enum Operation: String, Sendable, Codable, CaseIterable, Hashable {
 
     /// Path segments, with `{name}` for a captured parameter.
     var segments: [Substring] { rawValue.split(separator: "/") }
+
+    /// Every operation with its segments, split once (matching runs for every request).
+    static let routeTable: [(operation: Operation, segments: [Substring])] = allCases.map { ($0, $0.segments) }
 }
 
 /// A request path matched against the route table, with the values of its path parameters.
@@ -78,8 +81,7 @@ public struct MatchedOperation: Sendable, Hashable {
     public static func match(_ path: String) -> MatchedOperation? {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
         guard !parts.contains(where: \.isEmpty) else { return nil }
-        for operation in Operation.allCases {
-            let pattern = operation.segments
+        for (operation, pattern) in Operation.routeTable {
             guard pattern.count == parts.count else { continue }
             var parameters: [String: String] = [:]
             var matched = true
