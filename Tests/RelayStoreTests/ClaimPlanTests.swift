@@ -1,0 +1,80 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Testing
+import TestSupport
+
+@testable import RelayStore
+
+/// The claims are planned once per connection, without their parameters' values
+/// (`plan_cache_mode = force_generic_plan`, set by `DatabaseSettings.clientConfiguration`), and run
+/// at every wake-up of every worker: their plans must find rows by index whatever the tables hold.
+/// Written as plain joins, the job claim's plan read all of `events` at every call; written with an OR,
+/// the callback claim read all of `callbacks`. Both grew with every event ever accepted.
+@Suite struct ClaimPlanTests {
+    /// A migrated database holding what a relay that has worked through a burst holds: thousands of
+    /// finished jobs and delivered callbacks, analysed while they were still due.
+    static let busy: Task<PostgresClient, any Error> = Task {
+        let logger = TestEnvironment.makeLogger()
+        let settings = try await TestDatabase.create(logger: logger)
+        let client = PostgresClient(configuration: settings.clientConfiguration(maximumConnections: 2))
+        Task { await client.run() }
+        try await MigrationRunner(client: client, logger: logger).migrate()
+        for statement: PostgresQuery in [
+            """
+            INSERT INTO identities (identity_token, provider, provider_user_id)
+            SELECT ('00000000-0000-4000-8000-' || lpad(n::text, 12, '0'))::uuid, 'twitter', 'user-' || n FROM generate_series(1, 500) AS n
+            """,
+            """
+            INSERT INTO events (id, kind, source, body, identity_token, provider, path)
+            SELECT ('10000000-0000-4000-8000-' || lpad(n::text, 12, '0'))::uuid, 'publish.requested', 'push_api', '{}',
+                   ('00000000-0000-4000-8000-' || lpad((n % 500 + 1)::text, 12, '0'))::uuid, 'twitter', 'twitter/post'
+            FROM generate_series(1, 20000) AS n
+            """,
+            """
+            INSERT INTO publish_jobs (event_id, identity_token, operation, request, state)
+            SELECT id, identity_token, 'twitter/post', '{"message":"queued"}', 'queued' FROM events
+            """,
+            """
+            INSERT INTO callbacks (event_id, url, type, payload) SELECT id, 'https://subscriber.example/hook', 'push.succeeded', '{}' FROM events
+            """,
+            // Statistics taken while the queue was full (as after a burst), then the queue drained: the
+            // planner, which plans without the claim's limit, expects thousands of jobs and callbacks to be due.
+            "ANALYZE",
+            "ALTER TABLE publish_jobs SET (autovacuum_enabled = false)",
+            "ALTER TABLE callbacks SET (autovacuum_enabled = false)",
+            "UPDATE publish_jobs SET state = 'succeeded', finished_at = now(), attempt_count = 1",
+            "UPDATE callbacks SET state = 'delivered', delivered_at = now()",
+        ] {
+            try await client.query(statement, logger: logger).drain()
+        }
+        return client
+    }
+
+    /// The plan PostgreSQL uses for `sql` on a relay connection, run with `arguments`.
+    func plan(_ sql: String, arguments: String) async throws -> String {
+        let client = try await Self.busy.value
+        return try await client.withConnection { connection in
+            let name = "plan_\(UUID().uuidString.prefix(8).lowercased())"
+            try await connection.query(PostgresQuery(unsafeSQL: "PREPARE \(name) AS \(sql)"), logger: Logger(label: "test")).drain()
+            var lines: [String] = []
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: "EXPLAIN EXECUTE \(name)(\(arguments))"), logger: Logger(label: "test"))
+            for try await line in rows.decode(String.self) { lines.append(line) }
+            try await connection.query(PostgresQuery(unsafeSQL: "DEALLOCATE \(name)"), logger: Logger(label: "test")).drain()
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    /// The tables that grow with use (the empty ones, `provider_pauses` say, may be scanned: that costs nothing).
+    static let growing = ["events", "publish_jobs", "callbacks", "identities"]
+
+    @Test func theJobClaimReadsNoGrowingTableWhole() async throws {
+        let plan = try await plan(JobQueue.ClaimJobs.sql, arguments: "32, 'host:1:abc', 45")
+        for table in Self.growing { #expect(!plan.contains("Seq Scan on \(table) "), "\(plan)") }
+    }
+
+    @Test func theCallbackClaimReadsNoGrowingTableWhole() async throws {
+        let plan = try await plan(CallbackQueue.ClaimCallbacks.sql, arguments: "32, 32, 32, 'callbacks:host:1:abc', 60")
+        for table in Self.growing { #expect(!plan.contains("Seq Scan on \(table) "), "\(plan)") }
+    }
+}
