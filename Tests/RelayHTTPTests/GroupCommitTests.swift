@@ -114,7 +114,7 @@ import TestSupport
         let later = RFC3339.format(Date().addingTimeInterval(86_400))
         let jobs = try (0..<2).map { number -> NewPublish in
             let route = try #require(MatchedOperation.match("twitter/post"))
-            let body: JSONValue = ["request": ["push": ["post": ["message": .string("held \(number)")], "schedule": ["at": .string(later)]]]]
+            let body: JSONValue = ["request": ["push": ["post": ["message": .string("held \(number)")]], "schedule": ["at": .string(later)]]]
             return NewPublish(
                 request: try PushRequestParser.parse(body, route: route), identityToken: try #require(UUID(uuidString: identity.token)),
                 source: "push_api", idempotencyKey: nil, requestHash: nil, apiKeyID: nil, body: body)

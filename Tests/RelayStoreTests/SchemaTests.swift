@@ -40,7 +40,7 @@ import TestSupport
         let runner = MigrationRunner(client: client, logger: TestEnvironment.makeLogger())
         #expect(try await runner.migrate().isEmpty)
         #expect(try await runner.isCurrent())
-        let versions = try await strings("SELECT version::text FROM schema_migrations ORDER BY version")
+        let versions = try await strings("SELECT version::text FROM schema_migrations ORDER BY schema_migrations.version")
         #expect(versions == (try MigrationRunner.bundled().map { String($0.version) }))
     }
 
