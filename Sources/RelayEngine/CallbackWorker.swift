@@ -28,6 +28,9 @@ public final class CallbackWorker: Service, Sendable {
     /// The records of deliveries that end together share one CALL.
     let records: GroupCommit<RecordedDelivery, Void>
     private let inFlight = Atomic<Int>(0)
+    /// True while callbacks may be waiting for a free slot (the last claim took all it asked for, or the
+    /// worker was woken with every slot busy).
+    private let backlog = Atomic<Bool>(false)
 
     public init(store: Store, http: HTTPClient, broker: OutcomeBroker, configuration: Configuration, logger: Logger) {
         self.store = store
@@ -44,7 +47,7 @@ public final class CallbackWorker: Service, Sendable {
 
     public func run() async throws {
         // When the clear secrets of subscriptions inserted with SQL were last looked for: once a poll
-        // interval, not at every wake-up (the bell rings after every delivery).
+        // interval, not at every wake-up.
         var lastSealed: ContinuousClock.Instant?
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
@@ -58,13 +61,18 @@ public final class CallbackWorker: Service, Sendable {
                             group.addTask {
                                 await self.deliver(callback)
                                 self.inFlight.subtract(1, ordering: .relaxed)
-                                self.broker.callbackBell.ring()
+                                // A freed slot matters only if callbacks may be waiting for one.
+                                if self.backlog.load(ordering: .relaxed) { self.broker.callbackBell.ring() }
                             }
                         }
                         claimedAll = due.count == free
+                        backlog.store(claimedAll, ordering: .relaxed)
                     } catch {
                         logger.warning("could not claim callbacks", metadata: ["error": "\(String(reflecting: error))"])
                     }
+                } else {
+                    // Woken with every slot busy: the next delivery to end claims again.
+                    backlog.store(true, ordering: .relaxed)
                 }
                 if claimedAll { continue }
                 if lastSealed.map({ ContinuousClock.now - $0 >= pollInterval }) ?? true {

@@ -38,9 +38,28 @@ public struct PublishIntake: Sendable {
     /// Checks `callback_url`s when they are given (DESIGN §4: a refused address is a 400, never called).
     let callbackPolicy: AddressPolicy
 
-    public init(store: Store, broker: OutcomeBroker, syncTimeout: Duration, callbackPolicy: AddressPolicy, logger: Logger) {
+    /// `localWorker` is this process's publish worker, if it runs one: the batch insert leases to it the
+    /// jobs it has room for, which then start without a claim (migration 0010).
+    public init(
+        store: Store, broker: OutcomeBroker, syncTimeout: Duration, callbackPolicy: AddressPolicy, localWorker: PublishWorker? = nil,
+        logger: Logger
+    ) {
         self.store = store
-        self.batcher = PublishBatcher(store: store)
+        self.batcher = PublishBatcher(maximumBatch: 256) { publishes in
+            guard let localWorker, let lease = localWorker.reserve(upTo: publishes.count) else {
+                return try await store.events.enqueue(publishes)
+            }
+            do {
+                let (results, leased) = try await store.events.enqueue(publishes, leasingTo: lease)
+                localWorker.release(lease.limit - leased.count)
+                localWorker.adopt(leased)
+                return results
+            } catch {
+                // Nothing committed, or (a lost connection) maybe: a job leased then runs once its lease runs out.
+                localWorker.release(lease.limit)
+                throw error
+            }
+        }
         self.broker = broker
         self.syncTimeout = syncTimeout
         self.callbackPolicy = callbackPolicy
@@ -85,8 +104,6 @@ public struct PublishIntake: Sendable {
         }
         guard case .existing(let id, let sameRequest) = recorded else {
             // Committed: from here on the answer is an acknowledgement, whatever the database does next.
-            // The batch notified every process; a worker of this one need not wait for that NOTIFY to come back.
-            if publish.initialState == .queued { broker.workBell.ring() }
             logger.info(
                 "accepted publish request",
                 metadata: ["event_id": "\(eventID.uuidString.lowercased())", "path": "\(route.path)", "source": "\(source)"])

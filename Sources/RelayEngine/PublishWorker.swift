@@ -10,8 +10,10 @@ import Synchronization
 /// The relay engine's publishing side: claims jobs from PostgreSQL and runs them through the adapters.
 ///
 /// One claim loop per process leases as many jobs as it has free slots (`PUSHRELAY_WORKERS`) in one
-/// query, wakes on `NOTIFY` (via `OutcomeBroker.workBell`) and polls as a fallback. On graceful
-/// shutdown it stops claiming and lets in-flight jobs finish.
+/// query when jobs may be waiting (a `NOTIFY`, via `OutcomeBroker.wantWork()`), and polls as a fallback.
+/// Jobs accepted by this process's own intake while it has room come leased already, by the batch insert
+/// (`reserve(upTo:)`, `adopt(_:)`): they start without a claim. On graceful shutdown it stops claiming
+/// and lets in-flight jobs finish.
 public final class PublishWorker: Service, Sendable {
     let store: Store
     let adapters: [Provider: any ProviderAdapter]
@@ -32,6 +34,11 @@ public final class PublishWorker: Service, Sendable {
     let marks: GroupCommit<UUID, Bool>
     private let inFlight = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
+    /// Jobs the intake of this process leased to this worker in its batch insert, waiting for the claim loop.
+    private let adopted = Mutex<[ClaimedJob]>([])
+    /// True while queued jobs may be waiting for a free slot (the last claim took all it asked for, or a
+    /// claim was asked for while every slot was busy): a job that ends then asks for a claim.
+    private let backlog = Atomic<Bool>(false)
 
     public init(
         store: Store, adapters: [Provider: any ProviderAdapter], http: HTTPClient, media: MediaFetcher,
@@ -60,10 +67,16 @@ public final class PublishWorker: Service, Sendable {
         defer { heartbeat.cancel() }
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
+                var claimDue = true
                 while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
+                    startAdopted(in: &group)
+                    if broker.takeWorkWanted() { claimDue = true }
                     let free = concurrency - inFlight.load(ordering: .relaxed)
-                    var claimedAll = false
-                    if free > 0 {
+                    if claimDue && free <= 0 {
+                        // Full: the next slot to free up asks for the claim (`slotFreed()`).
+                        backlog.store(true, ordering: .relaxed)
+                        claimDue = false
+                    } else if claimDue {
                         do {
                             let jobs = try await store.jobs.claim(owner: owner, limit: free, lease: lease)
                             for job in jobs {
@@ -71,23 +84,77 @@ public final class PublishWorker: Service, Sendable {
                                 group.addTask {
                                     await self.process(job)
                                     self.inFlight.subtract(1, ordering: .relaxed)
-                                    self.broker.workBell.ring()
+                                    self.slotFreed()
                                 }
                             }
-                            claimedAll = jobs.count == free
+                            // All it could take: more may be waiting, claim again at once (and when slots free up).
+                            claimDue = jobs.count == free
+                            backlog.store(claimDue, ordering: .relaxed)
                         } catch {
                             logger.warning("could not claim jobs", metadata: ["error": "\(String(reflecting: error))"])
+                            claimDue = false
                         }
+                        if claimDue { continue }
                     }
-                    if claimedAll { continue }
-                    await broker.workBell.wait(upTo: pollInterval)
+                    // Rung by a notification, a freed slot wanted by waiting jobs, or adopted jobs; the poll
+                    // interval passing (jobs whose time has come notify nobody) asks for a claim too.
+                    if await !broker.workBell.wait(upTo: pollInterval) { claimDue = true }
                 }
+                // Leased by a batch insert that committed as shutdown began: run them too.
+                startAdopted(in: &group)
             }
         } onGracefulShutdown: {
             self.stopping.store(true, ordering: .relaxed)
             self.broker.workBell.ring()
         }
         logger.info("publish worker stopped", metadata: ["owner": "\(owner)"])
+    }
+
+    // MARK: Jobs leased by the intake of this process
+
+    /// Takes up to `count` free slots for jobs the intake is about to lease to this worker in its batch
+    /// insert (`LocalLease`); none while shutting down. Slots not used go back with `release(_:)`.
+    public func reserve(upTo count: Int) -> LocalLease? {
+        guard !stopping.load(ordering: .relaxed) else { return nil }
+        var current = inFlight.load(ordering: .relaxed)
+        while true {
+            let granted = min(count, concurrency - current)
+            guard granted > 0 else { return nil }
+            let (exchanged, original) = inFlight.compareExchange(
+                expected: current, desired: current + granted, ordering: .relaxed)
+            if exchanged { return LocalLease(owner: owner, seconds: Double(lease.components.seconds), limit: granted) }
+            current = original
+        }
+    }
+
+    /// Starts the jobs `adopt(_:)` handed over; their slots were reserved by `reserve(upTo:)`.
+    private func startAdopted(in group: inout DiscardingTaskGroup) {
+        for job in adopted.withLock({ jobs in defer { jobs = [] }; return jobs }) {
+            group.addTask {
+                await self.process(job)
+                self.inFlight.subtract(1, ordering: .relaxed)
+                self.slotFreed()
+            }
+        }
+    }
+
+    /// A slot came free: if jobs may be waiting for one, ask for a claim.
+    private func slotFreed() {
+        if backlog.load(ordering: .relaxed) { broker.wantWork() }
+    }
+
+    /// Gives back reserved slots the batch insert did not use.
+    public func release(_ count: Int) {
+        guard count > 0 else { return }
+        inFlight.subtract(count, ordering: .relaxed)
+        slotFreed()
+    }
+
+    /// Runs jobs the batch insert leased to this worker (their slots reserved by `reserve(upTo:)`).
+    public func adopt(_ jobs: [ClaimedJob]) {
+        guard !jobs.isEmpty else { return }
+        adopted.withLock { $0.append(contentsOf: jobs) }
+        broker.workBell.ring()
     }
 
     /// Renews this process's leases every third of the lease while jobs run, until cancelled (when the
@@ -148,8 +215,6 @@ public final class PublishWorker: Service, Sendable {
         let transition = policy.transition(after: outcome, tryNumber: job.tryNumber, now: Date(), jitter: Double.random(in: 0...1))
         await record(job, transition: transition, attempts: attempts, logger: logger)
         broker.finished(job.eventID)
-        // A final outcome queued its callbacks (and notified); a callback worker here starts on them at once.
-        if case .requeue = transition {} else { broker.callbackBell.ring() }
     }
 
     /// Publishes with the identity's token, refreshing it once when it is known to have expired or the

@@ -71,18 +71,19 @@ public enum RelayServer {
                 .facebook: FacebookAdapter(baseURL: configuration.providers[.facebook]!.apiURL, version: configuration.facebookGraphVersion),
             ]
             var services: [any Service] = [ListenerService(listener: NotificationListener(settings: database, logger: logger), broker: broker)]
+            var publishWorker: PublishWorker?
             if configuration.role.runsWorkers {
-                services.append(
-                    PublishWorker(
-                        store: store, adapters: adapters, http: http, media: media, broker: broker,
-                        configuration: configuration, logger: logger))
+                let worker = PublishWorker(
+                    store: store, adapters: adapters, http: http, media: media, broker: broker, configuration: configuration, logger: logger)
+                publishWorker = worker
+                services.append(worker)
                 services.append(LeaseRescuer(store: store, configuration: configuration, logger: logger))
                 services.append(CallbackWorker(store: store, http: http, broker: broker, configuration: configuration, logger: logger))
             }
             if configuration.role.runsAPI {
                 let intake = PublishIntake(
                     store: store, broker: broker, syncTimeout: configuration.syncTimeout,
-                    callbackPolicy: AddressPolicy(allowPrivate: configuration.mediaAllowPrivate), logger: logger)
+                    callbackPolicy: AddressPolicy(allowPrivate: configuration.mediaAllowPrivate), localWorker: publishWorker, logger: logger)
                 let router = buildRouter(
                     store: store, intake: intake, webhooks: StandardWebhooks(secrets: configuration.webhookSecrets),
                     policy: AddressPolicy(allowPrivate: configuration.mediaAllowPrivate), logger: logger)

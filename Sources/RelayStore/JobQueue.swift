@@ -176,10 +176,32 @@ public struct JobQueue: Sendable {
         return jobs
     }
 
+    /// A job the batch insert leased to this process (`EventRepository.enqueue(_:leasingTo:)`), built from
+    /// the request in memory and what the insert returned of its identity, as `claim` would have built it.
+    func leasedJob(_ publish: NewPublish, identity: JSONValue) throws -> ClaimedJob {
+        var credentials: Credentials?
+        if let sealed = identity["credentials"]?.stringValue.flatMap({ Data(base64Encoded: $0, options: .ignoreUnknownCharacters) }),
+            let keyID = identity["key_id"]?.stringValue
+        {
+            credentials = try JSONDecoder().decode(Credentials.self, from: store.cipher.open(sealed, keyID: keyID))
+        }
+        guard case .array(let accounts)? = identity["accounts"] else { throw DatabaseError("a leased job came without its accounts") }
+        return ClaimedJob(
+            eventID: publish.eventID, route: publish.request.route, content: publish.request.content,
+            callbackURL: publish.request.callbackURL, tryNumber: 1, progress: [:], identityToken: publish.identityToken,
+            identityState: "connected", credentials: credentials,
+            tokenExpiresAt: identity["token_expires_at"]?.stringValue.flatMap(RFC3339.parse),
+            providerUserID: identity["provider_user_id"]?.stringValue ?? "", accounts: try self.accounts(accounts))
+    }
+
     /// Decodes the accounts aggregated by `claim`, decrypting their tokens.
     func accounts(_ json: String) throws -> [PublishAccount] {
         guard case .array(let items)? = JSONValue.parse(text: json) else { return [] }
-        return try items.map { item in
+        return try accounts(items)
+    }
+
+    func accounts(_ items: [JSONValue]) throws -> [PublishAccount] {
+        try items.map { item in
             var token: String?
             if let sealed = item["token"]?.stringValue.flatMap({ Data(base64Encoded: $0, options: .ignoreUnknownCharacters) }),
                 let keyID = item["key_id"]?.stringValue

@@ -109,6 +109,21 @@ public struct EventStatus: Sendable {
     }
 }
 
+/// A publish worker of this process with free slots, to which the batch insert may lease the jobs it writes.
+public struct LocalLease: Sendable {
+    /// The worker's lease owner (`publish_jobs.lease_owner`).
+    public let owner: String
+    public let seconds: Double
+    /// At most this many jobs (the worker's free slots, reserved for them).
+    public let limit: Int
+
+    public init(owner: String, seconds: Double, limit: Int) {
+        self.owner = owner
+        self.seconds = seconds
+        self.limit = limit
+    }
+}
+
 /// The `events` table and the publish requests it feeds into the queue.
 public struct EventRepository: Sendable {
     let store: Store
@@ -119,6 +134,16 @@ public struct EventRepository: Sendable {
     /// cannot publish there is not written: it comes back as `IdentityNotStanding`. Returns what became of each, in order; a request whose
     /// idempotency key was taken is looked up on its own, so only that lookup can fail for it alone.
     public func enqueue(_ publishes: [NewPublish]) async throws -> [Result<RecordedEvent, any Error>] {
+        try await enqueue(publishes, leasingTo: nil).results
+    }
+
+    /// `enqueue(_:)`, leasing up to `lease.limit` of the jobs that are due now to a publish worker of this
+    /// process in the same statement (migration 0010): they come back ready to run, and no claim is needed.
+    /// A leased job that cannot be prepared here (its credentials do not open) is logged and left to its
+    /// lease running out, after which the rescuer queues it again.
+    public func enqueue(_ publishes: [NewPublish], leasingTo lease: LocalLease?) async throws
+        -> (results: [Result<RecordedEvent, any Error>], leased: [ClaimedJob])
+    {
         let batch = JSONValue.array(publishes.enumerated().map { ordinal, publish in
             let request = publish.request
             return [
@@ -135,22 +160,26 @@ public struct EventRepository: Sendable {
                 "run_at": .string(RFC3339.format(request.scheduledAt ?? publish.receivedAt)),
             ]
         })
-        // The procedure of migration 0006: the statement and its commit in one round trip.
+        // The procedure of migrations 0006 and 0010: the statement and its commit in one round trip.
         let rows = try await store.call(
-            "CALL enqueue_publishes(\(batch.serialized())::jsonb, \(Store.notificationChannel), NULL)", logger: store.logger)
-        var outcomes: [UUID: (provider: String?, state: String?, created: Bool)] = [:]
+            """
+            CALL enqueue_publishes(\(batch.serialized())::jsonb, \(Store.notificationChannel), NULL,
+                                   \(lease?.owner)::text, \(lease?.seconds ?? 0)::float8, \(lease?.limit ?? 0)::integer)
+            """, logger: store.logger)
+        var outcomes: [UUID: (provider: String?, state: String?, created: Bool, leasedIdentity: JSONValue?)] = [:]
         for text in try rows.decode(String.self) {
             guard case .array(let list) = try JSONValue.parse(Array(text.utf8)) else {
                 throw DatabaseError("enqueue_publishes answered \(text)")
             }
             for item in list {
-                guard case .array(let fields) = item, fields.count == 4, let id = fields[0].stringValue.flatMap(UUID.init(uuidString:)),
-                    case .bool(let created) = fields[3]
+                guard case .array(let fields) = item, fields.count == 4 || fields.count == 5,
+                    let id = fields[0].stringValue.flatMap(UUID.init(uuidString:)), case .bool(let created) = fields[3]
                 else { throw DatabaseError("enqueue_publishes answered \(item.serialized())") }
-                outcomes[id] = (fields[1].stringValue, fields[2].stringValue, created)
+                outcomes[id] = (fields[1].stringValue, fields[2].stringValue, created, fields.count == 5 ? fields[4] : nil)
             }
         }
         var results: [Result<RecordedEvent, any Error>] = []
+        var leased: [ClaimedJob] = []
         for publish in publishes {
             guard let outcome = outcomes[publish.eventID] else {
                 results.append(.failure(DatabaseError("the batch insert returned nothing for event \(publish.eventID)")))
@@ -158,6 +187,15 @@ public struct EventRepository: Sendable {
             }
             if outcome.created {
                 results.append(.success(.created(publish.eventID)))
+                if let identity = outcome.leasedIdentity {
+                    do {
+                        leased.append(try store.jobs.leasedJob(publish, identity: identity))
+                    } catch {
+                        store.logger.error(
+                            "could not prepare a job leased by its insert; it runs once its lease has run out",
+                            metadata: ["event_id": "\(publish.eventID.uuidString.lowercased())", "error": "\(String(reflecting: error))"])
+                    }
+                }
                 continue
             }
             let standing = outcome.provider.flatMap(Provider.init(rawValue:)).map { IdentityStanding(provider: $0, state: outcome.state ?? "") }
@@ -171,7 +209,7 @@ public struct EventRepository: Sendable {
                 results.append(.failure(error))
             }
         }
-        return results
+        return (results, leased)
     }
 
     /// Lower-case hexadecimal, for `decode(…, 'hex')` (String(format:) per byte was a visible cost).

@@ -1,0 +1,80 @@
+import Foundation
+import PostgresNIO
+import RelayCore
+import RelayStore
+import Testing
+import TestSupport
+
+/// A request accepted by a process whose publish worker has room is leased to that worker by its batch
+/// insert (migration 0010): its job starts without a claim, and is otherwise an ordinary leased job.
+@Suite struct LocalLeaseTests {
+    func publish(_ identity: TestIdentity, _ text: String, at scheduled: Date? = nil) throws -> NewPublish {
+        let route = try #require(MatchedOperation.match("twitter/post"))
+        var request: [(String, JSONValue)] = [("push", ["post": ["message": .string(text)]])]
+        if let scheduled { request.append(("schedule", ["at": .string(RFC3339.format(scheduled))])) }
+        let body: JSONValue = ["request": .object(request)]
+        return NewPublish(
+            request: try PushRequestParser.parse(body, route: route), identityToken: try #require(UUID(uuidString: identity.token)),
+            source: "push_api", idempotencyKey: nil, requestHash: nil, apiKeyID: nil, body: body)
+    }
+
+    /// Through the HTTP API of a relay running API and worker in one process: the job was leased in the
+    /// transaction that wrote it (its `started_at` is that transaction's time), then published once. The
+    /// relay is one of its own with room to spare (the shared one's 8 slots may all be busy with the other
+    /// tests' jobs, and then its intake rightly leases nothing).
+    @Test func aRequestIsLeasedToTheWorkerOfItsProcessByItsInsert() async throws {
+        let env = try await TestEnvironment.shared.value
+        let relay = try await env.startSecondRelay { $0.workers = 64 }
+        let identity = try await env.connectIdentity()
+        let reply = try await env.push(
+            identity, "twitter/post", #"{"request":{"push":{"post":{"message":"leased at once"}}}}"#, base: relay)
+        #expect(reply.status == 200)
+        let eventID = try #require(reply.headers.first(name: "PushRelay-Event-Id").flatMap(UUID.init(uuidString:)))
+        let rows = try await env.store.query(
+            "SELECT started_at = created_at, attempt_count, state FROM publish_jobs WHERE event_id = \(eventID)", logger: env.logger)
+        var found = false
+        for try await (leasedByInsert, attempts, state) in rows.decode((Bool, Int, String).self) {
+            found = true
+            #expect(leasedByInsert, "the job was claimed after its insert instead of leased by it")
+            #expect(attempts == 1)
+            #expect(state == "succeeded")
+        }
+        #expect(found)
+        #expect(env.sandbox.recorder.requests(provider: "x", token: identity.accessToken).count == 1)
+    }
+
+    /// The batch insert leases only jobs that are due, up to the limit, in the batch's order, and hands
+    /// them back ready to run; a leased job ends like a claimed one.
+    @Test func theInsertLeasesDueJobsUpToItsLimit() async throws {
+        let env = try await TestEnvironment.shared.value
+        let identity = try await env.connectIdentity()
+        let later = Date().addingTimeInterval(86_400)
+        let batch = [
+            try publish(identity, "scheduled", at: later), try publish(identity, "due first"), try publish(identity, "due second"),
+        ]
+        let owner = "test-owner-\(UUID().uuidString.prefix(8))"
+        let (results, leased) = try await env.store.events.enqueue(batch, leasingTo: LocalLease(owner: owner, seconds: 60, limit: 1))
+        #expect(try results.map { try $0.get().eventID } == batch.map(\.eventID))
+        #expect(leased.map(\.eventID) == [batch[1].eventID])
+        let job = try #require(leased.first)
+        #expect(job.tryNumber == 1)
+        #expect(job.route.path == "twitter/post")
+        #expect(job.credentials?.accessToken == identity.accessToken)
+        #expect(job.identityState == "connected")
+
+        let rows = try await env.store.query(
+            "SELECT event_id, state, lease_owner FROM publish_jobs WHERE event_id = ANY(\(batch.map(\.eventID)))", logger: env.logger)
+        var states: [UUID: (String, String?)] = [:]
+        for try await (id, state, leaseOwner) in rows.decode((UUID, String, String?).self) { states[id] = (state, leaseOwner) }
+        #expect(states[batch[0].eventID]?.0 == "scheduled")
+        #expect(states[batch[1].eventID]?.0 == "running")
+        #expect(states[batch[1].eventID]?.1 == owner)
+        // The second due job was queued for any worker (the test relay's may have taken it already).
+        #expect(states[batch[2].eventID]?.1 != owner)
+
+        let held = try await env.store.jobs.finish([
+            FinishedTry(eventID: job.eventID, owner: owner, tryNumber: 1, transition: .succeeded(["post_id": "1"]), attempts: [])
+        ]).map { try $0.get() }
+        #expect(held == [true])
+    }
+}
