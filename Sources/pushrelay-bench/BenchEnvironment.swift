@@ -145,6 +145,24 @@ final class BenchEnvironment: Sendable {
     }
 }
 
+extension BenchEnvironment {
+    /// Waits until no callback of `database` is still to be delivered or recorded: the engine is idle.
+    /// (The benchmark may poll: it is not a test.) `connection` is the caller's, kept open between samples.
+    func waitUntilCallbacksSettle(on connection: PostgresConnection) async throws {
+        let clock = ContinuousClock()
+        let started = clock.now
+        while true {
+            let rows = try await connection.query(
+                "SELECT count(*) FROM callbacks WHERE state IN ('pending', 'delivering')", logger: logger)
+            var open = 0
+            for try await count in rows.decode(Int.self) { open = count }
+            if open == 0 { return }
+            if clock.now - started > .seconds(30) { throw BenchError("\(open) callbacks still open after 30 s") }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+    }
+}
+
 /// A benchmark step that could not run.
 struct BenchError: Error, CustomStringConvertible {
     let description: String

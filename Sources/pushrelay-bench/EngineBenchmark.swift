@@ -1,5 +1,6 @@
 import Foundation
 import Histogram
+import PostgresNIO
 import ProviderSandbox
 
 /// The engine end to end: events already queued (or arriving one at a time) → claimed → sandbox
@@ -56,6 +57,9 @@ enum EngineBenchmark {
 
         // Idle: one event at a time, from the request leaving here to the sandbox receiving the tweet.
         var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+        let watcher = try await PostgresConnection.connect(configuration: database.connectionConfiguration(), id: 2, logger: env.logger)
+        defer { Task { try? await watcher.close() } }
+        try await env.waitUntilCallbacksSettle(on: watcher)
         for number in 0..<idleSamples {
             let text = "idle \(number) \(UUID().uuidString.prefix(8))"
             let sent = Date()
@@ -68,8 +72,9 @@ enum EngineBenchmark {
                 $0.body?["text"]?.stringValue == text
             }) else { throw BenchError("the idle publish never reached the sandbox") }
             histogram.record(UInt64(max(0, call.receivedAt.timeIntervalSince(sent)) * 1_000_000))
-            // Let the engine go idle again (its callback delivered) before the next sample.
+            // Let the engine go idle again before the next sample: its callback delivered, and recorded.
             while counter.count < events + number + 1 { try await Task.sleep(for: .milliseconds(5)) }
+            try await env.waitUntilCallbacksSettle(on: watcher)
         }
         return Result(
             eventsPerSecond: eventsPerSecond, idleP50: Double(histogram.valueAtPercentile(50)) / 1000,
