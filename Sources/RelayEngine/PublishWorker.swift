@@ -68,10 +68,14 @@ public final class PublishWorker: Service, Sendable {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 var claimDue = true
+                // Jobs whose time comes (scheduled, retried later) notify nobody: a claim at least once a poll
+                // interval finds them, however often the bell rings for other reasons.
+                var polled = ContinuousClock.now
                 while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
                     startAdopted(in: &group)
-                    if broker.takeWorkWanted() { claimDue = true }
+                    if broker.takeWorkWanted() || ContinuousClock.now - polled >= pollInterval { claimDue = true }
                     let free = concurrency - inFlight.load(ordering: .relaxed)
+                    if claimDue { polled = .now }
                     if claimDue && free <= 0 {
                         // Full: the next slot to free up asks for the claim (`slotFreed()`).
                         backlog.store(true, ordering: .relaxed)
@@ -96,9 +100,8 @@ public final class PublishWorker: Service, Sendable {
                         }
                         if claimDue { continue }
                     }
-                    // Rung by a notification, a freed slot wanted by waiting jobs, or adopted jobs; the poll
-                    // interval passing (jobs whose time has come notify nobody) asks for a claim too.
-                    if await !broker.workBell.wait(upTo: pollInterval) { claimDue = true }
+                    // Rung by a notification, a freed slot wanted by waiting jobs, or adopted jobs; or the poll.
+                    await broker.workBell.wait(upTo: max(.milliseconds(1), pollInterval - (ContinuousClock.now - polled)))
                 }
                 // Leased by a batch insert that committed as shutdown began: run them too.
                 startAdopted(in: &group)
