@@ -10,8 +10,9 @@ import Synchronization
 /// flush is in flight the next batch gathers, so batches grow with load and a lone item on an idle relay
 /// is written at once. Every item is answered only after the commit that holds it.
 ///
-/// The intake writes publish requests this way (`PublishBatcher`), the publish worker the ends of its
-/// tries (`JobQueue.finish(_:)`).
+/// The intake writes publish requests this way (`PublishBatcher`); the publish worker its marks before
+/// publishing calls (`JobQueue.markPublishing(_:owner:)`) and the ends of its tries (`JobQueue.finish(_:)`);
+/// the callback worker the records of its deliveries (`CallbackQueue.record(_:)`).
 public final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
     /// One item waiting for its batch's commit.
     struct Waiter {
