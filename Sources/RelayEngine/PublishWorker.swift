@@ -182,7 +182,9 @@ public final class PublishWorker: Service, Sendable {
         let provider = job.route.operation.provider
         let outcome: PublishOutcome
         var attempts: [ProviderAttempt] = []
-        if job.identityState == "disconnected" || job.credentials == nil {
+        if let problem = job.unopenedTokens {
+            outcome = .failed(RelayError(status: 500, info: "The identity's stored tokens cannot be opened: \(problem)"))
+        } else if job.identityState == "disconnected" || job.credentials == nil {
             outcome = .failed(.notFound("The identity was disconnected before the request could be published"))
         } else if job.identityState == "needs_reconnect" {
             outcome = .failed(.forbidden("The identity must be reconnected: \(provider.displayName) refused its token"))

@@ -22,6 +22,9 @@ public struct ClaimedJob: Sendable {
     public let providerUserID: String
     /// Pages, organizations, channels and boards, with their own tokens decrypted.
     public let accounts: [PublishAccount]
+    /// Why the identity's stored tokens could not be opened (sealed with a key other than
+    /// `PUSHRELAY_ENCRYPTION_KEY`), if they could not: that job fails alone, the others claimed with it run.
+    public let unopenedTokens: String?
 }
 
 /// What becomes of a job when a try ends.
@@ -154,10 +157,11 @@ public struct JobQueue: Sendable {
             guard let route = MatchedOperation.match(path) else {
                 throw DatabaseError("job \(eventID) has an unknown path \(path)")
             }
-            var credentials: Credentials?
-            if let sealed = try r["credentials"].decode(Data?.self), let keyID = try r["credentials_key_id"].decode(String?.self) {
-                credentials = try JSONDecoder().decode(Credentials.self, from: store.cipher.open(sealed, keyID: keyID))
-            }
+            let accountItems: [JSONValue]
+            if case .array(let items)? = JSONValue.parse(text: try r["accounts"].decode(String.self)) { accountItems = items } else { accountItems = [] }
+            let tokens = openTokens(
+                sealed: try r["credentials"].decode(Data?.self), keyID: try r["credentials_key_id"].decode(String?.self),
+                accounts: accountItems)
             jobs.append(
                 ClaimedJob(
                     eventID: eventID,
@@ -168,10 +172,11 @@ public struct JobQueue: Sendable {
                     progress: JSONValue.parse(text: try r["progress"].decode(String.self)) ?? [:],
                     identityToken: try r["identity_token"].decode(UUID.self),
                     identityState: try r["state"].decode(String.self),
-                    credentials: credentials,
+                    credentials: tokens.credentials,
                     tokenExpiresAt: try r["token_expires_at"].decode(Date?.self),
                     providerUserID: try r["provider_user_id"].decode(String.self),
-                    accounts: try accounts(try r["accounts"].decode(String.self))))
+                    accounts: tokens.accounts,
+                    unopenedTokens: tokens.problem))
         }
         return jobs
     }
@@ -179,27 +184,33 @@ public struct JobQueue: Sendable {
     /// A job the batch insert leased to this process (`EventRepository.enqueue(_:leasingTo:)`), built from
     /// the request in memory and what the insert returned of its identity, as `claim` would have built it.
     func leasedJob(_ publish: NewPublish, identity: JSONValue) throws -> ClaimedJob {
-        var credentials: Credentials?
-        if let sealed = identity["credentials"]?.stringValue.flatMap({ Data(base64Encoded: $0, options: .ignoreUnknownCharacters) }),
-            let keyID = identity["key_id"]?.stringValue
-        {
-            credentials = try JSONDecoder().decode(Credentials.self, from: store.cipher.open(sealed, keyID: keyID))
-        }
         guard case .array(let accounts)? = identity["accounts"] else { throw DatabaseError("a leased job came without its accounts") }
+        let tokens = openTokens(
+            sealed: identity["credentials"]?.stringValue.flatMap { Data(base64Encoded: $0, options: .ignoreUnknownCharacters) },
+            keyID: identity["key_id"]?.stringValue, accounts: accounts)
         return ClaimedJob(
             eventID: publish.eventID, route: publish.request.route, content: publish.request.content,
             callbackURL: publish.request.callbackURL, tryNumber: 1, progress: [:], identityToken: publish.identityToken,
-            identityState: "connected", credentials: credentials,
+            identityState: "connected", credentials: tokens.credentials,
             tokenExpiresAt: identity["token_expires_at"]?.stringValue.flatMap(RFC3339.parse),
-            providerUserID: identity["provider_user_id"]?.stringValue ?? "", accounts: try self.accounts(accounts))
+            providerUserID: identity["provider_user_id"]?.stringValue ?? "", accounts: tokens.accounts, unopenedTokens: tokens.problem)
     }
 
-    /// Decodes the accounts aggregated by `claim`, decrypting their tokens.
-    func accounts(_ json: String) throws -> [PublishAccount] {
-        guard case .array(let items)? = JSONValue.parse(text: json) else { return [] }
-        return try accounts(items)
+    /// An identity's tokens and its accounts', decrypted; or why they could not be (a key no longer
+    /// configured), so that one identity's sealed tokens cannot fail a whole claim.
+    func openTokens(sealed: Data?, keyID: String?, accounts: [JSONValue]) -> (credentials: Credentials?, accounts: [PublishAccount], problem: String?) {
+        do {
+            var credentials: Credentials?
+            if let sealed, let keyID {
+                credentials = try JSONDecoder().decode(Credentials.self, from: store.cipher.open(sealed, keyID: keyID))
+            }
+            return (credentials, try self.accounts(accounts), nil)
+        } catch {
+            return (nil, [], "\(error)")
+        }
     }
 
+    /// Decodes the accounts aggregated by `claim` (or the batch insert), decrypting their tokens.
     func accounts(_ items: [JSONValue]) throws -> [PublishAccount] {
         try items.map { item in
             var token: String?

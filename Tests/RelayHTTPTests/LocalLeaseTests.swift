@@ -78,3 +78,38 @@ import TestSupport
         #expect(held == [true])
     }
 }
+
+/// An identity whose stored tokens were sealed with a key this relay does not hold fails its own jobs, with
+/// a clear error, and no other job claimed or leased with them.
+@Suite struct UnopenableTokensTests {
+    @Test func aJobWhoseTokensCannotBeOpenedFailsAlone() async throws {
+        let env = try await TestEnvironment.shared.value
+        let sealedAway = try await env.connectIdentity()
+        let fine = try await env.connectIdentity()
+        try await env.store.write(
+            "UPDATE identities SET credentials_key_id = 'rotated-away' WHERE identity_token = \(try #require(UUID(uuidString: sealedAway.token)))",
+            logger: env.logger)
+
+        // Through the API (leased by its insert or claimed, as the worker's room decides).
+        let refused = try await env.push(sealedAway, "twitter/post", #"{"request":{"push":{"post":{"message":"sealed away"}}}}"#)
+        #expect(refused.code == 500)
+        #expect(refused.info?.contains("stored tokens cannot be opened") == true)
+        #expect(refused.info?.contains("rotated-away") == true)
+
+        // Queued together and claimed by the worker: the other job publishes.
+        let route = try #require(MatchedOperation.match("twitter/post"))
+        let batch = try [sealedAway, fine].map { identity -> NewPublish in
+            let body: JSONValue = ["request": ["push": ["post": ["message": .string("claimed with \(identity.token)")]]]]
+            return NewPublish(
+                request: try PushRequestParser.parse(body, route: route), identityToken: try #require(UUID(uuidString: identity.token)),
+                source: "push_api", idempotencyKey: nil, requestHash: nil, apiKeyID: nil, body: body)
+        }
+        _ = try await env.store.events.enqueue(batch).map { try $0.get() }
+        let failed = try await env.finalEvent(batch[0].eventID.uuidString.lowercased())
+        #expect(failed["state"] == "failed")
+        #expect(failed["error"]?["code"] == 500)
+        let published = try await env.finalEvent(batch[1].eventID.uuidString.lowercased())
+        #expect(published["state"] == "succeeded")
+        #expect(env.sandbox.recorder.requests(provider: "x", token: sealedAway.accessToken).isEmpty)
+    }
+}

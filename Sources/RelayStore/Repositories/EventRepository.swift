@@ -139,8 +139,8 @@ public struct EventRepository: Sendable {
 
     /// `enqueue(_:)`, leasing up to `lease.limit` of the jobs that are due now to a publish worker of this
     /// process in the same statement (migration 0010): they come back ready to run, and no claim is needed.
-    /// A leased job that cannot be prepared here (its credentials do not open) is logged and left to its
-    /// lease running out, after which the rescuer queues it again.
+    /// A leased job whose identity's tokens do not open comes back to fail alone (`unopenedTokens`); one
+    /// whose answer is malformed is logged and left to its lease running out, when the rescuer queues it again.
     public func enqueue(_ publishes: [NewPublish], leasingTo lease: LocalLease?) async throws
         -> (results: [Result<RecordedEvent, any Error>], leased: [ClaimedJob])
     {
