@@ -155,7 +155,7 @@ let package = Package(
         .testTarget(
             name: "RelayHTTPTests",
             dependencies: [
-                "TestSupport", "RelayCore", "RelayStore", "RelayProviders", "ProviderSandbox",
+                "TestSupport", "RelayCore", "RelayStore", "RelayProviders", "RelayEngine", "ProviderSandbox",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],

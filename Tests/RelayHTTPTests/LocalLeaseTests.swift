@@ -1,6 +1,8 @@
 import Foundation
 import PostgresNIO
 import RelayCore
+import RelayEngine
+import RelayProviders
 import RelayStore
 import Testing
 import TestSupport
@@ -18,29 +20,56 @@ import TestSupport
             source: "push_api", idempotencyKey: nil, requestHash: nil, apiKeyID: nil, body: body)
     }
 
-    /// Through the HTTP API of a relay running API and worker in one process: the job was leased in the
-    /// transaction that wrote it (its `started_at` is that transaction's time), then published once. The
-    /// relay is one of its own with room to spare (the shared one's 8 slots may all be busy with the other
-    /// tests' jobs, and then its intake rightly leases nothing).
-    @Test func aRequestIsLeasedToTheWorkerOfItsProcessByItsInsert() async throws {
+    /// The intake of a process with a publish worker leases the request's job to that worker in its batch
+    /// insert: the job is written `running` under the worker's lease (in the transaction that wrote it: its
+    /// `started_at` is that transaction's time), and handed to the worker. The worker here is not started, so
+    /// nothing else (no claim of the shared test queue) can take its slots or the job.
+    @Test func theIntakeLeasesARequestToTheWorkerOfItsProcess() async throws {
         let env = try await TestEnvironment.shared.value
-        let relay = try await env.startSecondRelay { $0.workers = 64 }
         let identity = try await env.connectIdentity()
-        let reply = try await env.push(
-            identity, "twitter/post", #"{"request":{"push":{"post":{"message":"leased at once"}}}}"#, base: relay)
-        #expect(reply.status == 200)
-        let eventID = try #require(reply.headers.first(name: "PushRelay-Event-Id").flatMap(UUID.init(uuidString:)))
-        let rows = try await env.store.query(
-            "SELECT started_at = created_at, attempt_count, state FROM publish_jobs WHERE event_id = \(eventID)", logger: env.logger)
-        var found = false
-        for try await (leasedByInsert, attempts, state) in rows.decode((Bool, Int, String).self) {
-            found = true
-            #expect(leasedByInsert, "the job was claimed after its insert instead of leased by it")
-            #expect(attempts == 1)
-            #expect(state == "succeeded")
+        var configuration = Configuration()
+        configuration.workers = 2
+        let worker = PublishWorker(
+            store: env.store, adapters: [:], http: env.http, media: MediaFetcher(http: env.http, policy: AddressPolicy(allowPrivate: true)),
+            broker: OutcomeBroker(), configuration: configuration, logger: env.logger)
+        let intake = PublishIntake(
+            store: env.store, broker: OutcomeBroker(), syncTimeout: .seconds(1), callbackPolicy: AddressPolicy(allowPrivate: true),
+            localWorker: worker, logger: env.logger)
+        let route = try #require(MatchedOperation.match("twitter/post"))
+        var accepted: [UUID] = []
+        for number in 0..<3 {
+            let body: JSONValue = ["request": ["push": ["post": ["message": .string("handed over \(number)")]]]]
+            let reply = try await intake.accept(
+                route: route, body: body, identityToken: identity.token, apiKeyID: nil, idempotencyKey: nil, source: "push_api", mode: .queue)
+            accepted.append(reply.status.eventID)
         }
-        #expect(found)
-        #expect(env.sandbox.recorder.requests(provider: "x", token: identity.accessToken).count == 1)
+        let rows = try await env.store.query(
+            """
+            SELECT event_id, state, lease_owner, started_at = created_at, attempt_count
+            FROM publish_jobs WHERE event_id = ANY(\(accepted))
+            """, logger: env.logger)
+        var jobs: [UUID: (state: String, owner: String?, leasedByInsert: Bool?, attempts: Int)] = [:]
+        for try await (id, state, owner, leasedByInsert, attempts) in rows.decode((UUID, String, String?, Bool?, Int).self) {
+            jobs[id] = (state, owner, leasedByInsert, attempts)
+        }
+        // Two slots: the first two requests are leased to the worker by their insert, the third is queued for
+        // any worker (the test relay's may have claimed it since).
+        for id in accepted.prefix(2) {
+            #expect(jobs[id]?.state == "running")
+            #expect(jobs[id]?.owner == worker.owner)
+            #expect(jobs[id]?.leasedByInsert == true)
+            #expect(jobs[id]?.attempts == 1)
+        }
+        #expect(jobs[accepted[2]]?.owner != worker.owner)
+        #expect(worker.reserve(upTo: 1) == nil, "both slots are taken by the adopted jobs")
+
+        // Leased jobs end like claimed ones.
+        let held = try await env.store.jobs.finish(
+            accepted.prefix(2).map {
+                FinishedTry(eventID: $0, owner: worker.owner, tryNumber: 1, transition: .succeeded(["post_id": "1"]), attempts: [])
+            }
+        ).map { try $0.get() }
+        #expect(held == [true, true])
     }
 
     /// The batch insert leases only jobs that are due, up to the limit, in the batch's order, and hands
