@@ -1,25 +1,17 @@
 import PostgresNIO
 
-/// Names a statement of the hot path (the job and callback claims, the end of a try) so that
-/// PostgreSQL parses and plans it once per connection instead of on every run. (The batch insert and
-/// the mark are procedures, whose plans PL/pgSQL keeps.)
+/// Names a statement of the hot path (the job and callback claims) so that PostgreSQL parses and
+/// plans it once per connection instead of on every run. (The other writes of the hot path are
+/// procedures, whose plans PL/pgSQL keeps.)
 ///
 /// Measured with `log_min_duration_statement = 0` under `pushrelay-bench`: parsing and planning the
-/// claim cost about twice its execution. The text is the `sql` of the query the
-/// call site builds by interpolation, with values that do not matter (`$1…` do not depend on them),
-/// so the statement is written once. The types of the values are fixed when the statement is prepared
-/// on a connection: a statement with optional values lists them in `parameterTypes`.
+/// claim cost about twice its execution. The text is the `sql` of the query the call site builds by
+/// interpolation, with values that do not matter (`$1…` do not depend on them), so the statement is
+/// written once. The types of `$1…` are taken from the first run's values: a statement with optional
+/// values (a NULL has no type of its own) must not be run this way.
 public protocol PreparedStatementKey {
     /// The statement with `$1…` in place of its values.
     static var sql: String { get }
-
-    /// The types of `$1…`, for a statement with optional values (a NULL has no type of its own); empty
-    /// when every value has one type whatever it is, and they are taken from the first run's values.
-    static var parameterTypes: [PostgresDataType] { get }
-}
-
-extension PreparedStatementKey {
-    public static var parameterTypes: [PostgresDataType] { [] }
 }
 
 /// A `PostgresQuery` run as the prepared statement `Key`: PostgresNIO prepares it on each connection
@@ -29,7 +21,7 @@ struct PreparedQuery<Key: PreparedStatementKey>: PostgresPreparedStatement {
 
     static var name: String { "pushrelay.\(Key.self)" }
     static var sql: String { Key.sql }
-    static var bindingDataTypes: [PostgresDataType] { Key.parameterTypes }
+    static var bindingDataTypes: [PostgresDataType] { [] }
 
     let query: PostgresQuery
 
