@@ -74,17 +74,19 @@ public final class PublishWorker: Service, Sendable {
                 while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
                     startAdopted(in: &group)
                     if broker.takeWorkWanted() || ContinuousClock.now - polled >= pollInterval { claimDue = true }
-                    let free = concurrency - inFlight.load(ordering: .relaxed)
                     if claimDue { polled = .now }
-                    if claimDue && free <= 0 {
+                    // The slots are taken before the claim is asked for: the intake's leases (`reserve(upTo:)`)
+                    // share them, and must not be granted the same slots while the claim runs.
+                    let free = claimDue ? takeSlots(upTo: concurrency) : 0
+                    if claimDue && free == 0 {
                         // Full: the next slot to free up asks for the claim (`slotFreed()`).
                         backlog.store(true, ordering: .relaxed)
                         claimDue = false
                     } else if claimDue {
                         do {
                             let jobs = try await store.jobs.claim(owner: owner, limit: free, lease: lease)
+                            inFlight.subtract(free - jobs.count, ordering: .relaxed)
                             for job in jobs {
-                                inFlight.add(1, ordering: .relaxed)
                                 group.addTask {
                                     await self.process(job)
                                     self.inFlight.subtract(1, ordering: .relaxed)
@@ -95,6 +97,7 @@ public final class PublishWorker: Service, Sendable {
                             claimDue = jobs.count == free
                             backlog.store(claimDue, ordering: .relaxed)
                         } catch {
+                            inFlight.subtract(free, ordering: .relaxed)
                             logger.warning("could not claim jobs", metadata: ["error": "\(String(reflecting: error))"])
                             claimDue = false
                         }
@@ -119,13 +122,21 @@ public final class PublishWorker: Service, Sendable {
     /// insert (`LocalLease`); none while shutting down. Slots not used go back with `release(_:)`.
     public func reserve(upTo count: Int) -> LocalLease? {
         guard !stopping.load(ordering: .relaxed) else { return nil }
+        let granted = takeSlots(upTo: count)
+        guard granted > 0 else { return nil }
+        return LocalLease(owner: owner, seconds: Double(lease.components.seconds), limit: granted)
+    }
+
+    /// Takes up to `count` of the free slots, atomically: the claim loop and the intake's leases both take
+    /// theirs before they ask PostgreSQL for jobs, so together they never run more than `concurrency`.
+    private func takeSlots(upTo count: Int) -> Int {
         var current = inFlight.load(ordering: .relaxed)
         while true {
             let granted = min(count, concurrency - current)
-            guard granted > 0 else { return nil }
+            guard granted > 0 else { return 0 }
             let (exchanged, original) = inFlight.compareExchange(
                 expected: current, desired: current + granted, ordering: .relaxed)
-            if exchanged { return LocalLease(owner: owner, seconds: Double(lease.components.seconds), limit: granted) }
+            if exchanged { return granted }
             current = original
         }
     }

@@ -72,6 +72,52 @@ import TestSupport
         #expect(held == [true, true])
     }
 
+    /// The claim loop takes its slots before it asks PostgreSQL for jobs: the intake's leases share those
+    /// slots, and a lease asked for while a claim runs gets none of the slots that claim may fill. (Both
+    /// once counted the same free slots, and a worker of 16 ran 17 calls at once.) The claim is held here
+    /// by a lock on `publish_jobs`, in a database of its own.
+    @Test func aClaimInProgressHoldsItsSlots() async throws {
+        let env = try await TestEnvironment.shared.value
+        let settings = try await TestDatabase.create(logger: env.logger)
+        let client = PostgresClient(configuration: settings.clientConfiguration(maximumConnections: 4))
+        let running = Task { await client.run() }
+        defer { running.cancel() }
+        try await MigrationRunner(client: client, logger: env.logger).migrate()
+        let store = Store(client: client, cipher: try CredentialCipher(base64Key: CredentialCipher.generateKey()), logger: env.logger)
+
+        let locker = try await PostgresConnection.connect(configuration: settings.connectionConfiguration(), id: 1, logger: env.logger)
+        try await locker.run("BEGIN", logger: env.logger)
+        try await locker.run("LOCK TABLE publish_jobs IN ACCESS EXCLUSIVE MODE", logger: env.logger)
+
+        var configuration = Configuration()
+        configuration.workers = 3
+        let worker = PublishWorker(
+            store: store, adapters: [:], http: env.http, media: MediaFetcher(http: env.http, policy: AddressPolicy(allowPrivate: true)),
+            broker: OutcomeBroker(), configuration: configuration, logger: env.logger)
+        let work = Task { try await worker.run() }
+
+        // The worker's first claim waits for the lock.
+        let watcher = try await PostgresConnection.connect(configuration: settings.connectionConfiguration(), id: 2, logger: env.logger)
+        var waiting = 0
+        let deadline = ContinuousClock.now + .seconds(60)
+        while waiting == 0 && ContinuousClock.now < deadline {
+            let rows = try await watcher.query(
+                "SELECT count(*)::int FROM pg_locks WHERE NOT granted AND relation = 'publish_jobs'::regclass", logger: env.logger)
+            for try await count in rows.decode(Int.self) { waiting = count }
+            if waiting == 0 { await Task.yield() }
+        }
+        #expect(waiting >= 1, "the worker's claim should be waiting for the lock")
+        #expect(worker.reserve(upTo: 1) == nil, "the running claim holds every slot")
+
+        try await locker.run("ROLLBACK", logger: env.logger)
+        work.cancel()
+        try await work.value
+        // The claim found nothing and gave its slots back.
+        #expect(worker.reserve(upTo: 5)?.limit == 3)
+        try await locker.close()
+        try await watcher.close()
+    }
+
     /// The batch insert leases only jobs that are due, up to the limit, in the batch's order, and hands
     /// them back ready to run; a leased job ends like a claimed one.
     @Test func theInsertLeasesDueJobsUpToItsLimit() async throws {
@@ -140,5 +186,12 @@ import TestSupport
         let published = try await env.finalEvent(batch[1].eventID.uuidString.lowercased())
         #expect(published["state"] == "succeeded")
         #expect(env.sandbox.recorder.requests(provider: "x", token: sealedAway.accessToken).isEmpty)
+    }
+}
+
+extension PostgresConnection {
+    /// Runs a statement whose rows, if any, do not matter.
+    fileprivate func run(_ statement: PostgresQuery, logger: Logger) async throws {
+        for try await _ in try await query(statement, logger: logger) {}
     }
 }
