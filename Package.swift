@@ -91,10 +91,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // glibc's `mallopt`, which Swift's Glibc module does not export (`MemoryTuning`).
+        .target(name: "CMalloc"),
         .executableTarget(
             name: "pushrelay",
             dependencies: [
-                "RelayCore", "RelayStore", "RelayProviders", "RelayEngine", "RelayHTTP", "ProviderSandbox",
+                "RelayCore", "RelayStore", "RelayProviders", "RelayEngine", "RelayHTTP", "ProviderSandbox", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -113,7 +113,7 @@ public struct MediaFetcher: Sendable {
 
 /// An open media download: its type, declared size, and its bytes on demand.
 ///
-/// Single consumer. Reading never holds more than the requested chunk plus one network buffer.
+/// Single consumer. Reading holds the chunk being handed out and at most the rest of one network buffer.
 public final class FetchedMedia {
     public fileprivate(set) var type: MediaType = .jpeg
     public let declaredLength: Int?
@@ -124,6 +124,8 @@ public final class FetchedMedia {
     private var finished = false
     /// Bytes handed out so far.
     public private(set) var delivered = 0
+    /// Bytes read from the network so far (handed out, or pending).
+    private var received = 0
 
     /// The client the body streams through; released (shut down if it was made for this fetch) when done.
     private let client: PinnedClient
@@ -142,17 +144,29 @@ public final class FetchedMedia {
 
     /// Buffers until at least `count` bytes are pending (or the body ends) and returns them without consuming.
     func peek(_ count: Int) async throws(PublishStop) -> ByteBuffer {
-        try await fill(count)
+        while pending.readableBytes < count, var buffer = try await nextNetworkBuffer() { pending.writeBuffer(&buffer) }
         return pending.getSlice(at: pending.readerIndex, length: min(count, pending.readableBytes)) ?? ByteBuffer()
     }
 
     /// The next `size` bytes (fewer at the end), or nil when the media is exhausted.
+    ///
+    /// The chunk is written into a buffer of its own, allocated once at its size: what is kept between
+    /// chunks is at most the rest of one network buffer, never a buffer that grew by doubling or that must
+    /// be copied because a chunk handed out still shares it.
     public func nextChunk(size: Int) async throws(PublishStop) -> ByteBuffer? {
-        try await fill(size)
-        guard pending.readableBytes > 0 else { return nil }
-        let chunk = pending.readSlice(length: min(size, pending.readableBytes))!
+        let expected = declaredLength.map { min(size, max(0, $0 - delivered)) } ?? size
+        var chunk = ByteBufferAllocator().buffer(capacity: max(expected, min(size, pending.readableBytes)))
+        while chunk.readableBytes < size {
+            if pending.readableBytes == 0 {
+                guard let buffer = try await nextNetworkBuffer() else { break }
+                pending = buffer
+            }
+            var piece = pending.readSlice(length: min(size - chunk.readableBytes, pending.readableBytes))!
+            chunk.writeBuffer(&piece)
+        }
+        if pending.readableBytes == 0 { pending = ByteBuffer() }
+        guard chunk.readableBytes > 0 else { return nil }
         delivered += chunk.readableBytes
-        if pending.readableBytes == 0 { pending.clear() } else if pending.readerIndex > (1 << 20) { pending.discardReadBytes() }
         return chunk
     }
 
@@ -163,32 +177,34 @@ public final class FetchedMedia {
         return all
     }
 
-    private func fill(_ count: Int) async throws(PublishStop) {
-        while pending.readableBytes < count && !finished {
-            let next: ByteBuffer?
-            do {
-                next = try await iterator.next()
-            } catch {
+    /// The next buffer read from the network, or nil at the end of the body, which must then hold the
+    /// declared length; the size limit of the media type is enforced as bytes arrive.
+    private func nextNetworkBuffer() async throws(PublishStop) -> ByteBuffer? {
+        guard !finished else { return nil }
+        let next: ByteBuffer?
+        do {
+            next = try await iterator.next()
+        } catch {
+            throw PublishStop(
+                .retry(
+                    RelayError(status: 502, info: "\(field) could not be read to the end: \(ProviderSession.describe(error))"),
+                    notBefore: nil, rateLimited: false))
+        }
+        guard let buffer = next else {
+            finished = true
+            if let declaredLength, received != declaredLength {
                 throw PublishStop(
                     .retry(
-                        RelayError(status: 502, info: "\(field) could not be read to the end: \(ProviderSession.describe(error))"),
+                        RelayError(status: 502, info: "\(field) ended after \(received) of \(declaredLength) bytes"),
                         notBefore: nil, rateLimited: false))
             }
-            guard var buffer = next else {
-                finished = true
-                if let declaredLength, delivered + pending.readableBytes != declaredLength {
-                    throw PublishStop(
-                        .retry(
-                            RelayError(status: 502, info: "\(field) ended after \(delivered + pending.readableBytes) of \(declaredLength) bytes"),
-                            notBefore: nil, rateLimited: false))
-                }
-                return
-            }
-            if delivered + pending.readableBytes + buffer.readableBytes > limit {
-                throw PublishStop(.failed(.badRequest("\(field) is larger than the \(limit)-byte limit for \(type.mimeType)")))
-            }
-            pending.writeBuffer(&buffer)
+            return nil
         }
+        if received + buffer.readableBytes > limit {
+            throw PublishStop(.failed(.badRequest("\(field) is larger than the \(limit)-byte limit for \(type.mimeType)")))
+        }
+        received += buffer.readableBytes
+        return buffer
     }
 }
 

@@ -30,6 +30,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-format"), help: "text or json (LOG_FORMAT).") var logFormat: String?
 
     func run() async throws {
+        MemoryTuning.apply()
         var environment = ProcessInfo.processInfo.environment
         let overrides: [(String, String?)] = [
             ("PUSHRELAY_HOST", host), ("PUSHRELAY_PORT", port), ("PUSHRELAY_ROLE", role), ("DATABASE_URL", databaseURL),
