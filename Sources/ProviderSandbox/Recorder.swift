@@ -39,22 +39,29 @@ public final class Recorder: Sendable {
         let id: UUID
         let matches: @Sendable (RecordedRequest) -> Bool
         let count: Int
+        /// Matching requests received so far: each arrival is matched once, against each waiter, so a
+        /// sandbox that has recorded thousands of requests does not scan them all at every arrival.
+        var matched: Int
         let continuation: CheckedContinuation<Bool, Never>
     }
 
-    private let requests = Mutex<[RecordedRequest]>([])
-    private let waiters = Mutex<[Waiter]>([])
+    /// The requests and the waiters under one lock, so that a waiter counts every request exactly once.
+    struct State {
+        var requests: [RecordedRequest] = []
+        var waiters: [Waiter] = []
+    }
+
+    private let state = Mutex(State())
 
     public init() {}
 
     func append(_ request: RecordedRequest) {
-        requests.withLock { $0.append(request) }
-        let ready = waiters.withLock { waiters -> [Waiter] in
-            guard !waiters.isEmpty else { return [] }
-            let ready = waiters.filter { waiter in
-                requests.withLock { list in list.lazy.filter(waiter.matches).count >= waiter.count }
-            }
-            waiters.removeAll { waiter in ready.contains { $0.id == waiter.id } }
+        let ready = state.withLock { state -> [Waiter] in
+            state.requests.append(request)
+            guard !state.waiters.isEmpty else { return [] }
+            for index in state.waiters.indices where state.waiters[index].matches(request) { state.waiters[index].matched += 1 }
+            let ready = state.waiters.filter { $0.matched >= $0.count }
+            state.waiters.removeAll { $0.matched >= $0.count }
             return ready
         }
         for waiter in ready { waiter.continuation.resume(returning: true) }
@@ -69,39 +76,31 @@ public final class Recorder: Sendable {
         let id = UUID()
         let timer = Task {
             try? await Task.sleep(for: timeout)
-            let expired = waiters.withLock { waiters in
-                let index = waiters.firstIndex { $0.id == id }
-                return index.map { waiters.remove(at: $0) }
+            let expired = state.withLock { state in
+                state.waiters.firstIndex { $0.id == id }.map { state.waiters.remove(at: $0) }
             }
             expired?.continuation.resume(returning: false)
         }
         defer { timer.cancel() }
         return await withCheckedContinuation { continuation in
-            let already = requests.withLock { list in list.lazy.filter(matches).count >= count }
-            if already {
-                continuation.resume(returning: true)
-            } else {
-                waiters.withLock { $0.append(Waiter(id: id, matches: matches, count: count, continuation: continuation)) }
-                // A request may have arrived between the two locks.
-                let arrived = requests.withLock { list in list.lazy.filter(matches).count >= count }
-                if arrived {
-                    let mine = waiters.withLock { waiters in
-                        let index = waiters.firstIndex { $0.id == id }
-                        return index.map { waiters.remove(at: $0) }
-                    }
-                    mine?.continuation.resume(returning: true)
-                }
+            let arrived = state.withLock { state -> Bool in
+                let matched = state.requests.lazy.filter(matches).count
+                guard matched < count else { return true }
+                state.waiters.append(Waiter(id: id, matches: matches, count: count, matched: matched, continuation: continuation))
+                return false
             }
+            if arrived { continuation.resume(returning: true) }
         }
     }
 
     /// Everything received, optionally only for one provider or one bearer token (tests run in parallel:
     /// each uses its own identity token to see only its own traffic).
     public func requests(provider: String? = nil, token: String? = nil) -> [RecordedRequest] {
-        requests.withLock { list in
-            list.filter { (provider == nil || $0.provider == provider) && (token == nil || $0.bearerToken == token) }
+        state.withLock { state in
+            state.requests.filter { (provider == nil || $0.provider == provider) && (token == nil || $0.bearerToken == token) }
         }
     }
 
-    public func reset() { requests.withLock { $0.removeAll() } }
+    /// Forgets the requests received so far (waiters keep their counts).
+    public func reset() { state.withLock { $0.requests.removeAll() } }
 }
