@@ -33,6 +33,8 @@ public final class PublishWorker: Service, Sendable {
     /// So do the marks before publishing calls (all this process's, under its `owner`).
     let marks: GroupCommit<UUID, Bool>
     private let inFlight = Atomic<Int>(0)
+    /// The jobs this worker is running: the heartbeat renews their leases, and no other.
+    private let running = Mutex<Set<UUID>>([])
     private let stopping = Atomic<Bool>(false)
     /// Jobs the intake of this process leased to this worker in its batch insert, waiting for the claim loop.
     private let adopted = Mutex<[ClaimedJob]>([])
@@ -171,22 +173,33 @@ public final class PublishWorker: Service, Sendable {
         broker.workBell.ring()
     }
 
-    /// Renews this process's leases every third of the lease while jobs run, until cancelled (when the
+    /// Renews the leases of the jobs this worker runs every third of the lease, until cancelled (when the
     /// claim loop and its in-flight jobs are done).
     func heartbeat() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: lease / 3)
-            guard !Task.isCancelled, inFlight.load(ordering: .relaxed) > 0 else { continue }
+            guard !Task.isCancelled else { continue }
             do {
-                try await store.jobs.renewLeases(owner: owner, lease: lease)
+                try await renewLeases()
             } catch {
                 logger.warning("could not renew leases", metadata: ["error": "\(String(reflecting: error))"])
             }
         }
     }
 
+    /// Renews the leases of the jobs this worker is running, and of no other job leased under its owner
+    /// (`JobQueue.renewLeases(owner:events:lease:)`); returns how many were renewed.
+    @discardableResult
+    public func renewLeases() async throws -> Int {
+        let events = running.withLock { Array($0) }
+        guard !events.isEmpty else { return 0 }
+        return try await store.jobs.renewLeases(owner: owner, events: events, lease: lease)
+    }
+
     /// Runs one try of one job and records how it ended.
     func process(_ job: ClaimedJob) async {
+        running.withLock { _ = $0.insert(job.eventID) }
+        defer { running.withLock { _ = $0.remove(job.eventID) } }
         var logger = self.logger
         logger[metadataKey: "event_id"] = "\(job.eventID.uuidString.lowercased())"
         logger[metadataKey: "path"] = "\(job.route.path)"

@@ -249,15 +249,18 @@ public struct JobQueue: Sendable {
         return eventIDs.map { .success(marked.contains($0)) }
     }
 
-    /// Extends the leases of every job `owner` is running (the worker's heartbeat): a long upload keeps its
-    /// job while the worker lives; a dead worker's leases run out and the rescuer takes them back.
+    /// Extends the leases `owner` holds on `events`, the jobs it is running (the worker's heartbeat): a long
+    /// upload keeps its job while the worker lives; a dead worker's leases run out and the rescuer takes
+    /// them back. Only the jobs named are renewed: a job leased to `owner` by a claim or a batch insert whose
+    /// answer never came back (a connection lost after the commit) is not running anywhere, and its lease
+    /// must run out for the rescuer to take it back, however busy its owner stays.
     @discardableResult
-    public func renewLeases(owner: String, lease: Duration) async throws -> Int {
+    public func renewLeases(owner: String, events: [UUID], lease: Duration) async throws -> Int {
         let rows = try await store.write(
             """
             WITH u AS (
                 UPDATE publish_jobs SET lease_expires_at = now() + make_interval(secs => \(Double(lease.components.seconds)))
-                WHERE state = 'running' AND lease_owner = \(owner) RETURNING 1)
+                WHERE event_id = ANY(\(events)) AND state = 'running' AND lease_owner = \(owner) RETURNING 1)
             SELECT count(*) FROM u
             """, logger: store.logger)
         for count in try rows.decode(Int64.self) { return Int(count) }

@@ -53,7 +53,7 @@ import TestSupport
         let identity = try await env.connectIdentity()
         // Pretend the owner is alive: its heartbeat renews the lease before the rescuer sees it expired.
         let eventID = try await jobOfADeadWorker(env, identity, publishingCallStarted: false, owner: "live-worker", leaseFor: .seconds(30))
-        #expect(try await env.store.jobs.renewLeases(owner: "live-worker", lease: .seconds(300)) >= 1)
+        #expect(try await env.store.jobs.renewLeases(owner: "live-worker", events: [eventID], lease: .seconds(300)) == 1)
         let rows = try await env.store.client.query(
             "SELECT state, lease_expires_at > now() + interval '200 seconds' FROM publish_jobs WHERE event_id = \(eventID)")
         for try await (state, renewed) in rows.decode((String, Bool).self) {

@@ -72,6 +72,37 @@ import TestSupport
         #expect(held == [true, true])
     }
 
+    /// A job leased under the worker's owner that the worker does not run (its claim's or batch insert's
+    /// answer was lost after the commit; here, leased by an insert and never handed over) must keep no lease
+    /// alive through the worker's heartbeat: renewed by owner alone, it stayed `running` for as long as the
+    /// process stayed busy, and the rescuer never took it back.
+    @Test func theHeartbeatRenewsOnlyTheJobsTheWorkerRuns() async throws {
+        let env = try await TestEnvironment.shared.value
+        let identity = try await env.connectIdentity()
+        var configuration = Configuration()
+        configuration.workers = 2
+        let worker = PublishWorker(
+            store: env.store, adapters: [:], http: env.http, media: MediaFetcher(http: env.http, policy: AddressPolicy(allowPrivate: true)),
+            broker: OutcomeBroker(), configuration: configuration, logger: env.logger)
+        let orphan = try publish(identity, "leased, never handed over")
+        let (_, leased) = try await env.store.events.enqueue([orphan], leasingTo: LocalLease(owner: worker.owner, seconds: 60, limit: 1))
+        #expect(leased.map(\.eventID) == [orphan.eventID])
+
+        #expect(try await worker.renewLeases() == 0)
+        let rows = try await env.store.query(
+            "SELECT state, lease_owner, lease_expires_at < now() + interval '61 seconds' FROM publish_jobs WHERE event_id = \(orphan.eventID)",
+            logger: env.logger)
+        for try await (state, owner, notRenewed) in rows.decode((String, String?, Bool).self) {
+            #expect(state == "running")
+            #expect(owner == worker.owner)
+            #expect(notRenewed, "the heartbeat renewed the lease of a job its worker does not run")
+        }
+
+        _ = try await env.store.jobs.finish([
+            FinishedTry(eventID: orphan.eventID, owner: worker.owner, tryNumber: 1, transition: .succeeded(["post_id": "1"]), attempts: [])
+        ])
+    }
+
     /// The claim loop takes its slots before it asks PostgreSQL for jobs: the intake's leases share those
     /// slots, and a lease asked for while a claim runs gets none of the slots that claim may fill. (Both
     /// once counted the same free slots, and a worker of 16 ran 17 calls at once.) The claim is held here
