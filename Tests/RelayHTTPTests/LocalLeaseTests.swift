@@ -10,6 +10,15 @@ import TestSupport
 /// A request accepted by a process whose publish worker has room is leased to that worker by its batch
 /// insert (migration 0010): its job starts without a claim, and is otherwise an ordinary leased job.
 @Suite struct LocalLeaseTests {
+    /// A publish worker with `slots` slots and no adapters, over `store`; not started unless a test runs it.
+    static func worker(slots: Int, store: Store, env: TestEnvironment) -> PublishWorker {
+        var configuration = Configuration()
+        configuration.workers = slots
+        return PublishWorker(
+            store: store, adapters: [:], http: env.http, media: MediaFetcher(http: env.http, policy: AddressPolicy(allowPrivate: true)),
+            broker: OutcomeBroker(), configuration: configuration, logger: env.logger)
+    }
+
     func publish(_ identity: TestIdentity, _ text: String, at scheduled: Date? = nil) throws -> NewPublish {
         let route = try #require(MatchedOperation.match("twitter/post"))
         var request: [(String, JSONValue)] = [("push", ["post": ["message": .string(text)]])]
@@ -27,11 +36,7 @@ import TestSupport
     @Test func theIntakeLeasesARequestToTheWorkerOfItsProcess() async throws {
         let env = try await TestEnvironment.shared.value
         let identity = try await env.connectIdentity()
-        var configuration = Configuration()
-        configuration.workers = 2
-        let worker = PublishWorker(
-            store: env.store, adapters: [:], http: env.http, media: MediaFetcher(http: env.http, policy: AddressPolicy(allowPrivate: true)),
-            broker: OutcomeBroker(), configuration: configuration, logger: env.logger)
+        let worker = Self.worker(slots: 2, store: env.store, env: env)
         let intake = PublishIntake(
             store: env.store, broker: OutcomeBroker(), syncTimeout: .seconds(1), callbackPolicy: AddressPolicy(allowPrivate: true),
             localWorker: worker, logger: env.logger)
@@ -79,11 +84,7 @@ import TestSupport
     @Test func theHeartbeatRenewsOnlyTheJobsTheWorkerRuns() async throws {
         let env = try await TestEnvironment.shared.value
         let identity = try await env.connectIdentity()
-        var configuration = Configuration()
-        configuration.workers = 2
-        let worker = PublishWorker(
-            store: env.store, adapters: [:], http: env.http, media: MediaFetcher(http: env.http, policy: AddressPolicy(allowPrivate: true)),
-            broker: OutcomeBroker(), configuration: configuration, logger: env.logger)
+        let worker = Self.worker(slots: 2, store: env.store, env: env)
         let orphan = try publish(identity, "leased, never handed over")
         let (_, leased) = try await env.store.events.enqueue([orphan], leasingTo: LocalLease(owner: worker.owner, seconds: 60, limit: 1))
         #expect(leased.map(\.eventID) == [orphan.eventID])
@@ -120,11 +121,7 @@ import TestSupport
         try await locker.run("BEGIN", logger: env.logger)
         try await locker.run("LOCK TABLE publish_jobs IN ACCESS EXCLUSIVE MODE", logger: env.logger)
 
-        var configuration = Configuration()
-        configuration.workers = 3
-        let worker = PublishWorker(
-            store: store, adapters: [:], http: env.http, media: MediaFetcher(http: env.http, policy: AddressPolicy(allowPrivate: true)),
-            broker: OutcomeBroker(), configuration: configuration, logger: env.logger)
+        let worker = Self.worker(slots: 3, store: store, env: env)
         let work = Task { try await worker.run() }
 
         // The worker's first claim waits for the lock.
