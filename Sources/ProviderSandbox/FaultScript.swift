@@ -13,6 +13,9 @@ public struct SandboxFault: Sendable {
         case dropConnection
         /// Wait this long, then answer normally.
         case delay(Duration)
+        /// Hold the answer until the test releases it (`FaultScript.releaseHeld()`, `POST /_sandbox/faults/release`),
+        /// then answer normally: a call that stays in flight exactly as long as the test needs.
+        case hold
     }
 
     public var provider: String
@@ -35,7 +38,7 @@ public struct SandboxFault: Sendable {
     }
 
     /// Parses the JSON form of `POST /_sandbox/faults`:
-    /// `{"provider":"x","path":"/2/tweets","token":"…","times":1,"status":503,"retry_after":2}` or `"action":"expired_token|drop|delay"`.
+    /// `{"provider":"x","path":"/2/tweets","token":"…","times":1,"status":503,"retry_after":2}` or `"action":"expired_token|drop|delay|hold"`.
     public init(json: JSONValue) throws(RelayError) {
         let reader = FieldReader(json, path: "fault")
         provider = try reader.requiredString("provider")
@@ -46,6 +49,7 @@ public struct SandboxFault: Sendable {
         switch try reader.string("action") ?? "respond" {
         case "expired_token": action = .expiredToken
         case "drop": action = .dropConnection
+        case "hold": action = .hold
         case "delay":
             guard case .integer(let ms)? = json["delay_ms"] else { throw .badRequest("fault.delay_ms is required for delay") }
             action = .delay(.milliseconds(ms))
@@ -55,33 +59,71 @@ public struct SandboxFault: Sendable {
             if case .integer(let seconds)? = json["retry_after"] { headers.append(("Retry-After", String(seconds))) }
             action = .respond(status: Int(status), body: json["body"] ?? ["title": "Sandbox fault", "status": .integer(status)], headers: headers)
         case let other:
-            throw .badRequest("fault.action must be respond, expired_token, drop or delay, got \(other)")
+            throw .badRequest("fault.action must be respond, expired_token, drop, delay or hold, got \(other)")
         }
     }
 }
 
 /// The faults waiting to happen; each matching request consumes one use.
 public final class FaultScript: Sendable {
-    private let faults = Mutex<[SandboxFault]>([])
+    /// The scripted faults, and the answers held by `hold` faults until the next release.
+    struct State {
+        var faults: [SandboxFault] = []
+        /// Bumped by each release: a request that matched a `hold` fault before it is not held.
+        var releases = 0
+        var held: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
 
     public init() {}
 
-    public func add(_ fault: SandboxFault) { faults.withLock { $0.append(fault) } }
+    public func add(_ fault: SandboxFault) { state.withLock { $0.faults.append(fault) } }
 
-    public func clear() { faults.withLock { $0.removeAll() } }
+    /// Forgets the scripted faults and releases the held answers.
+    public func clear() {
+        state.withLock { $0.faults.removeAll() }
+        releaseHeld()
+    }
 
-    func take(provider: String, method: String, path: String, token: String?) -> SandboxFault.Action? {
-        faults.withLock { list in
-            guard let index = list.firstIndex(where: { fault in
+    /// Lets every answer held by a `hold` fault go; returns how many were held.
+    @discardableResult
+    public func releaseHeld() -> Int {
+        let held = state.withLock { state in
+            state.releases += 1
+            defer { state.held = [] }
+            return state.held
+        }
+        for answer in held { answer.resume() }
+        return held.count
+    }
+
+    /// The action of the first fault matching this request, consumed; for `hold`, the release count when it
+    /// matched, which `hold(since:)` waits past.
+    func take(provider: String, method: String, path: String, token: String?) -> (action: SandboxFault.Action, releases: Int)? {
+        state.withLock { state in
+            guard let index = state.faults.firstIndex(where: { fault in
                 fault.provider == provider && fault.times > 0
                     && (fault.pathContains.map { path.contains($0) } ?? true)
                     && (fault.method.map { $0 == method } ?? true)
                     && (fault.token.map { $0 == token } ?? true)
             }) else { return nil }
-            list[index].times -= 1
-            let action = list[index].action
-            if list[index].times == 0 { list.remove(at: index) }
-            return action
+            state.faults[index].times -= 1
+            let action = state.faults[index].action
+            if state.faults[index].times == 0 { state.faults.remove(at: index) }
+            return (action, state.releases)
+        }
+    }
+
+    /// Returns at the first release after the one counted when the request matched.
+    func hold(since releases: Int) async {
+        await withCheckedContinuation { (answer: CheckedContinuation<Void, Never>) in
+            let released = state.withLock { state in
+                if state.releases > releases { return true }
+                state.held.append(answer)
+                return false
+            }
+            if released { answer.resume() }
         }
     }
 }

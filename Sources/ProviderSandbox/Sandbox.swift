@@ -136,6 +136,9 @@ public final class ProviderSandbox: Sendable {
                 return Response.json(400, ["error": .string(error.info)])
             }
         }
+        router.post("/_sandbox/faults/release") { _, _ in
+            Response.json(200, ["released": .integer(Int64(self.faults.releaseHeld()))])
+        }
         router.delete("/_sandbox/faults") { _, _ in
             self.faults.clear()
             return Response(status: .noContent)
@@ -151,12 +154,15 @@ public final class ProviderSandbox: Sendable {
         } catch {
             return Response.json(400, ["error": "malformed multipart body"])
         }
+        // The fault is taken before the request is recorded: a test that saw the request recorded and then
+        // releases held answers releases this one too.
+        let fault = faults.take(provider: Self.prefixes[provider]!, method: call.method, path: call.path, token: call.actingToken)
         recorder.append(
             RecordedRequest(
                 provider: Self.prefixes[provider]!, method: call.method, path: call.path,
                 query: request.uri.query ?? "", headers: call.headers, bodySize: body.readableBytes,
                 body: call.recordedBody, bearerToken: call.actingToken, receivedAt: Date()))
-        if let fault = faults.take(provider: Self.prefixes[provider]!, method: call.method, path: call.path, token: call.actingToken) {
+        if let (fault, releases) = fault {
             switch fault {
             case .respond(let status, let body, let headers):
                 return Response.json(status, body, headers: headers)
@@ -167,6 +173,8 @@ public final class ProviderSandbox: Sendable {
                 throw SandboxError.connectionDropped
             case .delay(let duration):
                 try await Task.sleep(for: duration)
+            case .hold:
+                await faults.hold(since: releases)
             }
         }
         if let answer = OAuthSandbox.handle(provider, call) { return answer }

@@ -114,6 +114,9 @@ public final class PublishWorker: Service, Sendable {
         } onGracefulShutdown: {
             self.stopping.store(true, ordering: .relaxed)
             self.broker.workBell.ring()
+            self.logger.info(
+                "publish worker stopping: no new claims; the jobs in flight finish",
+                metadata: ["owner": "\(self.owner)", "in_flight": "\(self.inFlight.load(ordering: .relaxed))"])
         }
         logger.info("publish worker stopped", metadata: ["owner": "\(owner)"])
     }

@@ -5,18 +5,21 @@ import Synchronization
 /// (`kill -9`, SIGTERM, several processes on one database) and for `pushrelay-bench`, which measures
 /// the relay in its own process (its memory apart from the load generator's).
 ///
-/// It logs to a file kept in the temporary directory (its path is in `logFile` for failure messages).
+/// Its log (stderr) goes to a file kept in the temporary directory (its path is in `logFile` for failure
+/// messages), and past `waitForLog(containing:after:)`, for tests that must know what it is doing.
 public final class RelayProcess: Sendable {
     public let baseURL: String
     public let logFile: URL
     let process: Process
     let exit: ExitWaiter
+    let log: LogWatch
 
-    init(baseURL: String, logFile: URL, process: Process, exit: ExitWaiter) {
+    init(baseURL: String, logFile: URL, process: Process, exit: ExitWaiter, log: LogWatch) {
         self.baseURL = baseURL
         self.logFile = logFile
         self.process = process
         self.exit = exit
+        self.log = log
     }
 
     /// The built `pushrelay`, next to this executable (or test bundle) in the build directory.
@@ -41,7 +44,14 @@ public final class RelayProcess: Sendable {
         process.environment = environment
         let logFile = FileManager.default.temporaryDirectory.appendingPathComponent("pushrelay-\(name)-\(UUID().uuidString.prefix(8)).log")
         FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: logFile)
+        let log = LogWatch(file: try FileHandle(forWritingTo: logFile))
+        let errors = Pipe()
+        process.standardError = errors
+        errors.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil }
+            log.received(data)
+        }
         let output = Pipe()
         process.standardOutput = output
 
@@ -70,11 +80,11 @@ public final class RelayProcess: Sendable {
         try process.run()
         for await line in lines {
             if let range = line.range(of: "PushRelay is listening on ") {
-                return RelayProcess(baseURL: String(line[range.upperBound...]), logFile: logFile, process: process, exit: exit)
+                return RelayProcess(baseURL: String(line[range.upperBound...]), logFile: logFile, process: process, exit: exit, log: log)
             }
         }
-        let log = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
-        throw RelayProcessError(description: "pushrelay serve exited before listening:\n\(log.suffix(4000))")
+        let written = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
+        throw RelayProcessError(description: "pushrelay serve exited before listening:\n\(written.suffix(4000))")
     }
 
     public var pid: Int32 { process.processIdentifier }
@@ -87,6 +97,12 @@ public final class RelayProcess: Sendable {
     /// The exit status once the process has ended.
     public func waitForExit() async -> Int32 {
         await exit.wait()
+    }
+
+    /// Does `action` (sends a signal, say), then waits until the process logs a line containing `text`;
+    /// false if its log ends first. Only lines logged after `action` begins count.
+    public func waitForLog(containing text: String, after action: () -> Void) async -> Bool {
+        await log.waitForLine(containing: text, after: action)
     }
 
     /// Whether the process ended on a signal rather than by exiting.
@@ -119,6 +135,57 @@ final class ExitWaiter: Sendable {
                 return nil
             }
             if let status { continuation.resume(returning: status) }
+        }
+    }
+}
+
+/// Copies a process's log to its file, line by line, and tells waiters when a line they wait for arrives.
+final class LogWatch: Sendable {
+    struct Waiter {
+        let text: String
+        let continuation: CheckedContinuation<Bool, Never>
+    }
+    struct State {
+        var partial = ""
+        var waiters: [Waiter] = []
+        var ended = false
+    }
+
+    let file: FileHandle
+    private let state = Mutex(State())
+
+    init(file: FileHandle) {
+        self.file = file
+    }
+
+    /// The next bytes of the log; empty at its end.
+    func received(_ data: Data) {
+        file.write(data)
+        let (matched, unmatched): ([Waiter], [Waiter]) = state.withLock { state in
+            if data.isEmpty {
+                state.ended = true
+                defer { state.waiters = [] }
+                return ([], state.waiters)
+            }
+            state.partial += String(decoding: data, as: UTF8.self)
+            guard let lastNewline = state.partial.lastIndex(of: "\n") else { return ([], []) }
+            let lines = state.partial[..<lastNewline]
+            state.partial = String(state.partial[state.partial.index(after: lastNewline)...])
+            let matched = state.waiters.filter { lines.contains($0.text) }
+            state.waiters.removeAll { lines.contains($0.text) }
+            return (matched, [])
+        }
+        for waiter in matched { waiter.continuation.resume(returning: true) }
+        for waiter in unmatched { waiter.continuation.resume(returning: false) }
+    }
+
+    func waitForLine(containing text: String, after action: () -> Void) async -> Bool {
+        await withCheckedContinuation { continuation in
+            let ended = state.withLock { state in
+                if !state.ended { state.waiters.append(Waiter(text: text, continuation: continuation)) }
+                return state.ended
+            }
+            if ended { continuation.resume(returning: false) } else { action() }
         }
     }
 }

@@ -73,13 +73,16 @@ import TestSupport
         variables["PUSHRELAY_WORKERS"] = "4"
         let first = try await RelayProcess.start(variables, name: "sigterm-first")
         let identity = try await env.connectIdentity(base: first.baseURL)
-        slowTweets(of: identity, times: 4, by: .seconds(1), env: env)
+        // The first four tweets stay in flight at the provider until released: the worker's four slots are busy.
+        env.sandbox.faults.add(SandboxFault(provider: "x", pathContains: "/2/tweets", method: "POST", token: identity.accessToken, times: 4, action: .hold))
 
         let events = try await publish(count: 12, as: identity, prefix: "sigterm", to: [first.baseURL], env: env)
         #expect(events.count == 12)
         let tweets: @Sendable (RecordedRequest) -> Bool = { $0.bearerToken == identity.accessToken && $0.method == "POST" && $0.path == "/2/tweets" }
         #expect(await env.sandbox.recorder.waitFor(count: 4, where: tweets))
-        first.signal(SIGTERM)
+        // The provider answers once the worker has stopped claiming.
+        #expect(await first.waitForLog(containing: "publish worker stopping", after: { first.signal(SIGTERM) }), "\(first.logTail())")
+        env.sandbox.faults.releaseHeld()
         #expect(await first.waitForExit() == 0, "\(first.logTail())")
 
         // The four calls in flight finished and were recorded; nothing else was started or left leased.

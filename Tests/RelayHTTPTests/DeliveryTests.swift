@@ -58,12 +58,15 @@ import TestSupport
         let env = try await TestEnvironment.shared.value
         let relay = try await env.startSecondRelay { $0.syncTimeout = .milliseconds(300) }
         let identity = try await env.connectIdentity()
-        env.sandbox.faults.add(SandboxFault(provider: "x", token: identity.accessToken, action: .delay(.seconds(1))))
+        // The provider answers only once the relay has given up waiting and answered 202.
+        env.sandbox.faults.add(SandboxFault(provider: "x", token: identity.accessToken, action: .hold))
         let reply = try await env.send(
             .POST, "/push/identities/\(identity.token)/twitter/post.json", body: #"{"request":{"push":{"post":{"message":"slow"}}}}"#,
             base: relay)
         #expect(reply.status == 202)
         #expect(reply.flag == "queued")
+        #expect(await env.sandbox.recorder.waitFor(count: 1, where: { $0.bearerToken == identity.accessToken }))
+        env.sandbox.faults.releaseHeld()
         let eventID = try #require(reply.data?["event_id"]?.stringValue)
         let event = try await env.finalEvent(eventID)
         #expect(event["state"] == "succeeded")
