@@ -104,7 +104,8 @@ public struct PublishIntake: Sendable {
         }
         guard case .existing(let id, let sameRequest) = recorded else {
             // Committed: from here on the answer is an acknowledgement, whatever the database does next.
-            logger.info(
+            // (Debug: the request's own log line, at info, carries its event id.)
+            logger.debug(
                 "accepted publish request",
                 metadata: ["event_id": "\(eventID.uuidString.lowercased())", "path": "\(route.path)", "source": "\(source)"])
             let accepted = EventStatus.accepted(publish, state: publish.initialState)

@@ -32,10 +32,12 @@ public final class RelayProcess: Sendable {
     }
 
     /// Starts `pushrelay serve` with exactly these variables (nothing inherited but PATH and HOME) and
-    /// returns once it prints the address it listens on.
-    public static func start(_ variables: [String: String], name: String = "relay", executable: URL = RelayProcess.executable) async throws
-        -> RelayProcess
-    {
+    /// returns once it prints the address it listens on. With `watchingLog` false its log goes straight
+    /// to the file, not through this process (the benchmark's load side stays its own), and
+    /// `waitForLog(containing:after:)` answers false.
+    public static func start(
+        _ variables: [String: String], name: String = "relay", executable: URL = RelayProcess.executable, watchingLog: Bool = true
+    ) async throws -> RelayProcess {
         let process = Process()
         process.executableURL = executable
         process.arguments = ["serve"]
@@ -45,12 +47,17 @@ public final class RelayProcess: Sendable {
         let logFile = FileManager.default.temporaryDirectory.appendingPathComponent("pushrelay-\(name)-\(UUID().uuidString.prefix(8)).log")
         FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let log = LogWatch(file: try FileHandle(forWritingTo: logFile))
-        let errors = Pipe()
-        process.standardError = errors
-        errors.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty { handle.readabilityHandler = nil }
-            log.received(data)
+        if watchingLog {
+            let errors = Pipe()
+            process.standardError = errors
+            errors.fileHandleForReading.readabilityHandler = { handle in
+                let data = handle.availableData
+                if data.isEmpty { handle.readabilityHandler = nil }
+                log.received(data)
+            }
+        } else {
+            process.standardError = log.file
+            log.received(Data())
         }
         let output = Pipe()
         process.standardOutput = output

@@ -89,7 +89,7 @@ final class BenchEnvironment: Sendable {
             callbackSecret: callbackSecret)
         variables["LOG_LEVEL"] = "warning"
         variables.merge(extra) { $1 }
-        return try await RelayProcess.start(variables, name: "bench-\(name)", executable: relayExecutable)
+        return try await RelayProcess.start(variables, name: "bench-\(name)", executable: relayExecutable, watchingLog: false)
     }
 
     /// Connects a new identity by a signed identity-connected webhook; returns (identity token, access token).

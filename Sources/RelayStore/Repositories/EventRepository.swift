@@ -124,6 +124,31 @@ public struct LocalLease: Sendable {
     }
 }
 
+/// What `enqueue_publishes` says became of one publish request of a batch: `[id, identity provider,
+/// identity state, created]`, plus the identity's sealed tokens and accounts when its job was leased to
+/// this process's worker. Parsed apart so the shape of the answer is checked in one place.
+struct EnqueueOutcome: Equatable {
+    let eventID: UUID
+    let identityProvider: String?
+    let identityState: String?
+    let created: Bool
+    /// Only for a job the statement leased to the local worker.
+    let leasedIdentity: JSONValue?
+
+    init(_ item: JSONValue) throws {
+        guard case .array(let fields) = item, fields.count == 4 || fields.count == 5,
+            let id = fields[0].stringValue.flatMap(UUID.init(uuidString:)), case .bool(let created) = fields[3]
+        else { throw DatabaseError("enqueue_publishes answered \(item.serialized())") }
+        eventID = id
+        identityProvider = fields[1].stringValue
+        identityState = fields[2].stringValue
+        self.created = created
+        // Spelled out: `JSONValue` is `ExpressibleByNilLiteral`, so a bare `nil` here would become `.null`
+        // wrapped in an Optional, and every job not leased would look leased.
+        leasedIdentity = fields.count == 5 ? fields[4] : JSONValue?.none
+    }
+}
+
 /// The `events` table and the publish requests it feeds into the queue.
 public struct EventRepository: Sendable {
     let store: Store
@@ -166,16 +191,14 @@ public struct EventRepository: Sendable {
             CALL enqueue_publishes(\(batch.serialized())::jsonb, \(Store.notificationChannel), NULL,
                                    \(lease?.owner)::text, \(lease?.seconds ?? 0)::float8, \(lease?.limit ?? 0)::integer)
             """, logger: store.logger)
-        var outcomes: [UUID: (provider: String?, state: String?, created: Bool, leasedIdentity: JSONValue?)] = [:]
+        var outcomes: [UUID: EnqueueOutcome] = [:]
         for text in try rows.decode(String.self) {
             guard case .array(let list) = try JSONValue.parse(Array(text.utf8)) else {
                 throw DatabaseError("enqueue_publishes answered \(text)")
             }
             for item in list {
-                guard case .array(let fields) = item, fields.count == 4 || fields.count == 5,
-                    let id = fields[0].stringValue.flatMap(UUID.init(uuidString:)), case .bool(let created) = fields[3]
-                else { throw DatabaseError("enqueue_publishes answered \(item.serialized())") }
-                outcomes[id] = (fields[1].stringValue, fields[2].stringValue, created, fields.count == 5 ? fields[4] : nil)
+                let outcome = try EnqueueOutcome(item)
+                outcomes[outcome.eventID] = outcome
             }
         }
         var results: [Result<RecordedEvent, any Error>] = []
@@ -198,7 +221,9 @@ public struct EventRepository: Sendable {
                 }
                 continue
             }
-            let standing = outcome.provider.flatMap(Provider.init(rawValue:)).map { IdentityStanding(provider: $0, state: outcome.state ?? "") }
+            let standing = outcome.identityProvider.flatMap(Provider.init(rawValue:)).map {
+                IdentityStanding(provider: $0, state: outcome.identityState ?? "")
+            }
             if standing?.provider != publish.request.operation.provider || standing?.state != "connected" {
                 results.append(.failure(IdentityNotStanding(standing: standing)))
                 continue
