@@ -23,6 +23,8 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Where to write the JSON report.") var json = "bench-results.json"
     @Option(help: "Run only these steps (comma-separated): pgbench, ingest, pgqueuer, engine, streaming, rescue.")
     var only: String?
+    @Option(name: .customLong("relay-log-level"), help: "LOG_LEVEL of the relays under measurement (default info, theirs).")
+    var relayLogLevel = "info"
 
     func run() async throws {
         var logger = Logger(label: "pushrelay-bench")
@@ -30,7 +32,7 @@ struct BenchCommand: AsyncParsableCommand {
         let seconds = self.seconds ?? (quick ? 2 : 15)
         let events = self.events ?? (quick ? 300 : 5000)
         let videoBytes = (videoMiB ?? (quick ? 32 : 1024)) << 20
-        let env = try await BenchEnvironment.start(logger: logger)
+        let env = try await BenchEnvironment.start(relayLogLevel: relayLogLevel, logger: logger)
         var report = Report(
             command: CommandLine.arguments.joined(separator: " "), date: RFC3339.format(Date()), machine: Self.machine(), quick: quick)
         func step(_ name: String) { FileHandle.standardError.write(Data("• \(name)…\n".utf8)) }

@@ -25,9 +25,16 @@ final class BenchEnvironment: Sendable {
     let callbackSecret = "whsec_" + Data((0..<24).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
     let encryptionKey = CredentialCipher.generateKey()
     let relayExecutable: URL
+    /// `LOG_LEVEL` of the relays under measurement: by default theirs (`info`, a line per request and per
+    /// job outcome), as operators run them.
+    let relayLogLevel: String
 
-    init(server: DatabaseSettings, managed: ManagedPostgres?, sandbox: ProviderSandbox, relayExecutable: URL, logger: Logger) {
+    init(
+        server: DatabaseSettings, managed: ManagedPostgres?, sandbox: ProviderSandbox, relayExecutable: URL, relayLogLevel: String,
+        logger: Logger
+    ) {
         self.server = server
+        self.relayLogLevel = relayLogLevel
         self.managed = managed
         self.sandbox = sandbox
         self.relayExecutable = relayExecutable
@@ -37,17 +44,17 @@ final class BenchEnvironment: Sendable {
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
-    static func start(logger: Logger) async throws -> BenchEnvironment {
+    static func start(relayLogLevel: String, logger: Logger) async throws -> BenchEnvironment {
         let relay = try locateRelay()
         let sandbox = ProviderSandbox(logger: logger)
         _ = try await sandbox.start()
         if let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty {
-            return BenchEnvironment(server: try DatabaseSettings(url: url), managed: nil, sandbox: sandbox, relayExecutable: relay, logger: logger)
+            return BenchEnvironment(server: try DatabaseSettings(url: url), managed: nil, sandbox: sandbox, relayExecutable: relay, relayLogLevel: relayLogLevel, logger: logger)
         }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pushrelay-bench-\(UUID().uuidString.prefix(8))")
         let managed = ManagedPostgres(directory: directory, logger: logger)
         let server = try await managed.start(database: "postgres").settings
-        return BenchEnvironment(server: server, managed: managed, sandbox: sandbox, relayExecutable: relay, logger: logger)
+        return BenchEnvironment(server: server, managed: managed, sandbox: sandbox, relayExecutable: relay, relayLogLevel: relayLogLevel, logger: logger)
     }
 
     /// `pushrelay` next to this executable; built (same configuration) when it is missing.
@@ -87,7 +94,7 @@ final class BenchEnvironment: Sendable {
         var variables = RelayProcess.variables(
             sandbox: sandbox, database: database, encryptionKey: encryptionKey, apiKey: apiKey, webhookSecret: webhookSecret,
             callbackSecret: callbackSecret)
-        variables["LOG_LEVEL"] = "warning"
+        variables["LOG_LEVEL"] = relayLogLevel
         variables.merge(extra) { $1 }
         return try await RelayProcess.start(variables, name: "bench-\(name)", executable: relayExecutable, watchingLog: false)
     }
