@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import RelayCore
+import ServiceLifecycle
 import Synchronization
 
 /// A stand-in for the social networks, which cannot be reached from tests: a real HTTP server that
@@ -22,7 +23,7 @@ public final class ProviderSandbox: Sendable {
     let youtube = YouTubeSandbox()
     let facebook = FacebookSandbox()
     let logger: Logger
-    private let server = Mutex<(task: Task<Void, Never>?, port: Int?)>((nil, nil))
+    private let server = Mutex<(group: ServiceGroup?, port: Int?)>((nil, nil))
 
     /// The path prefix of each provider under the sandbox's origin.
     public static let prefixes: [Provider: String] = [
@@ -78,9 +79,12 @@ public final class ProviderSandbox: Sendable {
             },
             logger: logger)
         let logger = self.logger
+        // Run as a service, so that `stop()` can shut it down gracefully (a cancelled Hummingbird server logs
+        // an error for the connections it drops).
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let task = Task {
             do {
-                try await app.run()
+                try await group.run()
             } catch {
                 logger.warning("provider sandbox stopped", metadata: ["error": "\(error)"])
             }
@@ -92,13 +96,15 @@ public final class ProviderSandbox: Sendable {
             task.cancel()
             throw SandboxStartError()
         }
-        server.withLock { $0 = (task, bound) }
+        server.withLock { $0 = (group, bound) }
         logger.info("provider sandbox listening", metadata: ["origin": "http://\(host):\(bound)"])
         return bound
     }
 
+    /// Stops listening, letting the requests in progress finish (held answers stay held until released).
     public func stop() {
-        server.withLock { $0.task }?.cancel()
+        guard let group = server.withLock({ $0.group }) else { return }
+        Task { await group.triggerGracefulShutdown() }
     }
 
     struct SandboxStartError: Error, CustomStringConvertible {

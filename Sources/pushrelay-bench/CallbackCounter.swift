@@ -1,11 +1,13 @@
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import Synchronization
 
 /// The subscriber of the engine benchmark: counts the signed callbacks it receives and answers 204.
 final class CallbackCounter: Sendable {
     private let received = Atomic<Int>(0)
-    private let server = Mutex<Task<Void, Never>?>(nil)
+    /// Run as a service, so that `stop()` shuts it down gracefully (a cancelled server logs an error).
+    private let server = Mutex<ServiceGroup?>(nil)
 
     var count: Int { received.load(ordering: .relaxed) }
 
@@ -24,12 +26,20 @@ final class CallbackCounter: Sendable {
                 continuation.finish()
             },
             logger: logger)
-        server.withLock { $0 = Task { try? await app.run(); continuation.finish() } }
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        server.withLock { $0 = group }
+        Task {
+            try? await group.run()
+            continuation.finish()
+        }
         var port: Int?
         for await value in stream { port = value }
         guard let port else { throw BenchError("the callback receiver could not listen") }
         return "http://127.0.0.1:\(port)/callbacks"
     }
 
-    func stop() { server.withLock { $0 }?.cancel() }
+    func stop() {
+        guard let group = server.withLock({ $0 }) else { return }
+        Task { await group.triggerGracefulShutdown() }
+    }
 }
