@@ -16,12 +16,9 @@ import TestSupport
     /// ends `failed` as soon as it is claimed; a database of its own keeps it from claiming other tests' jobs.
     @Test func aBellThatNeverStopsRingingDoesNotStarveThePoll() async throws {
         let env = try await TestEnvironment.shared.value
-        let settings = try await TestDatabase.create(logger: env.logger)
-        let client = PostgresClient(configuration: settings.clientConfiguration(maximumConnections: 4))
-        let running = Task { await client.run() }
-        defer { running.cancel() }
-        try await MigrationRunner(client: client, logger: env.logger).migrate()
-        let store = Store(client: client, cipher: try CredentialCipher(base64Key: CredentialCipher.generateKey()), logger: env.logger)
+        let database = try await PrivateDatabase.create(logger: env.logger)
+        defer { database.close() }
+        let (client, store) = (database.client, database.store)
         let identityToken = UUID()
         let connected: JSONValue = [
             "type": "identity.connected",

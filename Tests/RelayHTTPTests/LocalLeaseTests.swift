@@ -110,12 +110,9 @@ import TestSupport
     /// by a lock on `publish_jobs`, in a database of its own.
     @Test func aClaimInProgressHoldsItsSlots() async throws {
         let env = try await TestEnvironment.shared.value
-        let settings = try await TestDatabase.create(logger: env.logger)
-        let client = PostgresClient(configuration: settings.clientConfiguration(maximumConnections: 4))
-        let running = Task { await client.run() }
-        defer { running.cancel() }
-        try await MigrationRunner(client: client, logger: env.logger).migrate()
-        let store = Store(client: client, cipher: try CredentialCipher(base64Key: CredentialCipher.generateKey()), logger: env.logger)
+        let database = try await PrivateDatabase.create(logger: env.logger)
+        defer { database.close() }
+        let (settings, store) = (database.settings, database.store)
 
         let locker = try await PostgresConnection.connect(configuration: settings.connectionConfiguration(), id: 1, logger: env.logger)
         try await locker.run("BEGIN", logger: env.logger)
