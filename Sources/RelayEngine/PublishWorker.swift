@@ -116,7 +116,7 @@ public final class PublishWorker: Service, Sendable {
             self.broker.workBell.ring()
             self.logger.info(
                 "publish worker stopping: no new claims; the jobs in flight finish",
-                metadata: ["owner": "\(self.owner)", "in_flight": "\(self.inFlight.load(ordering: .relaxed))"])
+                metadata: ["owner": "\(self.owner)", "running": "\(self.running.withLock { $0.count })"])
         }
         logger.info("publish worker stopped", metadata: ["owner": "\(owner)"])
     }
