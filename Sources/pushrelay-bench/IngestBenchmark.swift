@@ -1,5 +1,7 @@
 import Foundation
 import Histogram
+import NIOCore
+import RelayEngine
 
 /// Durable ingest: signed publish-requested webhooks and async Push API requests (half each) from 32
 /// concurrent connections to a relay running only its API (`PUSHRELAY_ROLE=api`), each answered 202
@@ -44,52 +46,41 @@ enum IngestBenchmark {
     }
 
     /// Sends for `seconds` from `clients` connections, as fast as answers come (closed loop) or at `rate`
-    /// requests per second in all; returns (accepted, seconds, latencies in µs).
+    /// requests per second in all; returns (accepted, seconds, latencies in µs). Even requests are async
+    /// Push API calls, odd ones signed `publish-requested` webhooks, each with a message of its own.
     static func load(
         _ env: BenchEnvironment, _ base: String, _ identity: String, seconds: Int, rate: Double?
     ) async throws -> (count: Int, elapsed: Double, latencies: [UInt64]) {
-        let clock = ContinuousClock()
-        let start = clock.now
-        let end = start + .seconds(seconds)
-        let all = try await withThrowingTaskGroup(of: [UInt64].self) { group in
-            for client in 0..<clients {
-                group.addTask {
-                    var latencies: [UInt64] = []
-                    var number = 0
-                    while true {
-                        var scheduled = clock.now
-                        if let rate {
-                            // Open loop: the n-th request of this client is due at a fixed time.
-                            scheduled = start + .seconds(Double(number * clients + client) / rate)
-                            if scheduled > clock.now { try await Task.sleep(until: scheduled, clock: clock) }
-                        }
-                        guard scheduled < end else { break }
-                        let text = "bench \(client)-\(number) \(UUID().uuidString.prefix(8))"
-                        let status: Int
-                        if number % 2 == 0 {
-                            status = try await env.send(
-                                .POST, base + "/push/identities/\(identity)/twitter/post.json",
-                                body: #"{"request":{"push":{"post":{"message":"\#(text)"}}}}"#, headers: [("Prefer", "respond-async")]
-                            ).status
-                        } else {
-                            status = try await env.webhook(
-                                base: base, name: "publish-requested",
-                                body: #"{"type":"publish.requested","data":{"identity_token":"\#(identity)","path":"twitter/post","request":{"push":{"post":{"message":"\#(text)"}}}}}"#
-                            ).status
-                        }
-                        guard status == 202 else { throw BenchError("ingest answered \(status)") }
-                        let took = clock.now - scheduled
-                        latencies.append(UInt64(took.components.seconds) * 1_000_000 + UInt64(took.components.attoseconds / 1_000_000_000_000))
-                        number += 1
-                    }
-                    return latencies
-                }
+        let host = try hostHeader(base)
+        let push = "/push/identities/\(identity)/twitter/post.json"
+        let authorization = "Basic " + Data("\(env.apiKey.publicKey):\(env.apiKey.privateKey)".utf8).base64EncodedString()
+        let signer = StandardWebhooks(secrets: [env.webhookSecret])
+        let run = UUID().uuidString.prefix(8)
+        let lean = try LeanLoad(base: base, clients: clients) { client, number in
+            let text = "bench \(run) \(client)-\(number)"
+            if number % 2 == 0 {
+                let body = #"{"request":{"push":{"post":{"message":"\#(text)"}}}}"#
+                return ByteBuffer(string: """
+                    POST \(push) HTTP/1.1\r\nHost: \(host)\r\nAuthorization: \(authorization)\r\nPrefer: respond-async\r\n\
+                    Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)
+                    """)
             }
-            var all: [UInt64] = []
-            for try await latencies in group { all.append(contentsOf: latencies) }
-            return all
+            let body = #"{"type":"publish.requested","data":{"identity_token":"\#(identity)","path":"twitter/post","request":{"push":{"post":{"message":"\#(text)"}}}}}"#
+            let id = "msg_\(run)_\(client)_\(number)"
+            let timestamp = Int(Date().timeIntervalSince1970)
+            let signature = signer.signature(id: id, timestamp: timestamp, body: Array(body.utf8))
+            return ByteBuffer(string: """
+                POST /webhooks/publish-requested HTTP/1.1\r\nHost: \(host)\r\nwebhook-id: \(id)\r\n\
+                webhook-timestamp: \(timestamp)\r\nwebhook-signature: \(signature)\r\n\
+                Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)
+                """)
         }
-        let elapsed = clock.now - start
-        return (all.count, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, all)
+        return try await lean.run(seconds: seconds, rate: rate)
+    }
+
+    /// `host:port` of `http://host:port`.
+    static func hostHeader(_ base: String) throws -> String {
+        guard base.hasPrefix("http://") else { throw BenchError("not an http:// URL: \(base)") }
+        return String(base.dropFirst(7))
     }
 }
