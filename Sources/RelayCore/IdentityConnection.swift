@@ -27,7 +27,7 @@ public struct IdentityConnection: Sendable {
         let data = try WebhookBody.data(body, type: "identity.connected")
         let identityToken: UUID?
         if let text = try data.string("identity_token") {
-            guard let uuid = UUID(uuidString: text) else { throw .badRequest("data.identity_token must be a UUID") }
+            guard let uuid = UUID(text: text) else { throw .badRequest("data.identity_token must be a UUID") }
             identityToken = uuid
         } else {
             identityToken = nil
@@ -108,7 +108,7 @@ public enum WebhookBody {
     /// `data.identity_token` as a UUID.
     public static func identityToken(_ data: FieldReader) throws(RelayError) -> UUID {
         let text = try data.requiredString("identity_token")
-        guard let uuid = UUID(uuidString: text) else { throw .badRequest("data.identity_token must be a UUID") }
+        guard let uuid = UUID(text: text) else { throw .badRequest("data.identity_token must be a UUID") }
         return uuid
     }
 }

@@ -109,7 +109,7 @@ public final class CallbackWorker: Service, Sendable {
                 throw RelayError.unavailable("No secret to sign this callback with: set PUSHRELAY_WEBHOOK_SECRET")
             }
             let timestamp = Int(Date().timeIntervalSince1970)
-            let webhookID = "msg_\(callback.id.uuidString.lowercased())"
+            let webhookID = "msg_\(callback.id.lowercasedString)"
             let body = Data(callback.payload.utf8)
             var request = HTTPClientRequest(url: callback.url)
             request.method = .POST
@@ -151,6 +151,6 @@ public final class CallbackWorker: Service, Sendable {
         }
         logger.info(
             delivered ? "callback delivered" : "callback not delivered",
-            metadata: ["webhook_id": "msg_\(callback.id.uuidString.lowercased())", "status": "\(status.map(String.init) ?? failure ?? "")"])
+            metadata: ["webhook_id": "msg_\(callback.id.lowercasedString)", "status": "\(status.map(String.init) ?? failure ?? "")"])
     }
 }

@@ -29,7 +29,7 @@ public final class LeaseRescuer: Service, Sendable {
                 for job in try await store.jobs.rescueExpired(maxAttempts: maxAttempts) {
                     logger.warning(
                         "rescued a job whose worker stopped",
-                        metadata: ["event_id": "\(job.eventID.uuidString.lowercased())", "state": "\(job.state.rawValue)"])
+                        metadata: ["event_id": "\(job.eventID.lowercasedString)", "state": "\(job.state.rawValue)"])
                 }
             } catch {
                 logger.warning("could not rescue expired leases", metadata: ["error": "\(String(reflecting: error))"])

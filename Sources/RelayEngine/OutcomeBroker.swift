@@ -52,7 +52,7 @@ public final class OutcomeBroker: Sendable {
             wantWork()
         } else if payload == "callback" {
             callbackBell.ring()
-        } else if payload.hasPrefix("done:"), let id = UUID(uuidString: String(payload.dropFirst(5))) {
+        } else if payload.hasPrefix("done:"), let id = UUID(text: String(payload.dropFirst(5))) {
             finished(id)
         }
     }

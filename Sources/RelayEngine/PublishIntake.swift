@@ -84,11 +84,11 @@ public struct PublishIntake: Sendable {
             try await callbackPolicy.check(url, field: "callback_url")
         }
         // The identity itself is checked by the batch insert (`IdentityNotStanding`): no read before it.
-        guard let token = UUID(uuidString: identityToken) else { throw RelayError.notFound("Unknown identity_token \(identityToken)") }
+        guard let token = UUID(text: identityToken) else { throw RelayError.notFound("Unknown identity_token \(identityToken)") }
         var mode = requestedMode ?? (route.operation.isAsynchronousByDefault ? .queue : .wait)
         if request.scheduledAt.map({ $0 > Date() }) == true { mode = .queue }
 
-        let eventID = UUID()
+        let eventID = UUID.random()
         let hash = Data(SHA256.hash(data: Data((route.path + "\n" + body.serialized()).utf8)))
         // Registered before the insert: the job cannot finish before someone listens for it.
         var bell = mode == .wait ? broker.register(eventID) : nil
@@ -107,7 +107,7 @@ public struct PublishIntake: Sendable {
             // (Debug: the request's own log line, at info, carries its event id.)
             logger.debug(
                 "accepted publish request",
-                metadata: ["event_id": "\(eventID.uuidString.lowercased())", "path": "\(route.path)", "source": "\(source)"])
+                metadata: ["event_id": "\(eventID.lowercasedString)", "path": "\(route.path)", "source": "\(source)"])
             let accepted = EventStatus.accepted(publish, state: publish.initialState)
             guard let bell else { return Accepted(status: accepted, route: route, isReplay: false) }
             do {
@@ -115,7 +115,7 @@ public struct PublishIntake: Sendable {
             } catch {
                 logger.warning(
                     "could not read the outcome of an accepted request; answering 202",
-                    metadata: ["event_id": "\(eventID.uuidString.lowercased())", "error": "\(String(reflecting: error))"])
+                    metadata: ["event_id": "\(eventID.lowercasedString)", "error": "\(String(reflecting: error))"])
                 return Accepted(status: accepted, route: route, isReplay: false)
             }
         }
@@ -126,7 +126,7 @@ public struct PublishIntake: Sendable {
         defer { broker.unregister(id) }
         logger.info(
             "replayed publish request",
-            metadata: ["event_id": "\(id.uuidString.lowercased())", "path": "\(route.path)", "source": "\(source)"])
+            metadata: ["event_id": "\(id.lowercasedString)", "path": "\(route.path)", "source": "\(source)"])
         let status = if let bell { try await waitForOutcome(id, bell: bell, checkFirst: true) } else { try await load(id) }
         return Accepted(status: status, route: route, isReplay: true)
     }

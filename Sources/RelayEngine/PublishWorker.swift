@@ -204,7 +204,7 @@ public final class PublishWorker: Service, Sendable {
         running.withLock { _ = $0.insert(job.eventID) }
         defer { running.withLock { _ = $0.remove(job.eventID) } }
         var logger = self.logger
-        logger[metadataKey: "event_id"] = "\(job.eventID.uuidString.lowercased())"
+        logger[metadataKey: "event_id"] = "\(job.eventID.lowercasedString)"
         logger[metadataKey: "path"] = "\(job.route.path)"
         let provider = job.route.operation.provider
         let outcome: PublishOutcome
@@ -270,7 +270,7 @@ public final class PublishWorker: Service, Sendable {
                 // The provider may have spent the old refresh token: without the new one stored, do not go on.
                 throw PublishStop(.retry(RelayError(status: 503, info: "could not store the refreshed token: \(error)"), notBefore: nil, rateLimited: false))
             }
-            logger.info("refreshed the access token", metadata: ["identity_token": "\(job.identityToken.uuidString.lowercased())"])
+            logger.info("refreshed the access token", metadata: ["identity_token": "\(job.identityToken.lowercasedString)"])
             return refreshed.credentials
         }
         let obstacle = refresher.obstacle(provider, credentials)

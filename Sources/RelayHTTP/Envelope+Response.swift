@@ -14,7 +14,7 @@ extension Envelope: ResponseGenerator {
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
-        if let eventID { headers[.pushRelayEventID] = eventID.uuidString.lowercased() }
+        if let eventID { headers[.pushRelayEventID] = eventID.lowercasedString }
         let body = ByteBuffer(string: json.serialized())
         headers[.contentLength] = String(body.readableBytes)
         return Response(status: .init(code: code), headers: headers, body: .init(byteBuffer: body))

@@ -41,7 +41,7 @@ struct EventController {
         case .done: return try await document(id, resource: request.uri.path, waitingUpTo: .zero)
         case .refused(let state):
             throw RelayError.conflict("The event is \(state.rawValue); only scheduled or queued publish requests can be cancelled")
-        case .unknown: throw RelayError.notFound("Unknown publish event \(id.uuidString.lowercased())")
+        case .unknown: throw RelayError.notFound("Unknown publish event \(id.lowercasedString)")
         }
     }
 
@@ -57,16 +57,16 @@ struct EventController {
             ).response(retryAfter: nil, eventID: id)
         case .refused(let state):
             throw RelayError.conflict("The event is \(state.rawValue); only failed or indeterminate publish requests can be retried")
-        case .unknown: throw RelayError.notFound("Unknown publish event \(id.uuidString.lowercased())")
+        case .unknown: throw RelayError.notFound("Unknown publish event \(id.lowercasedString)")
         }
     }
 
     /// `POST /push/events/<id>/replay.json`: the event's callbacks are sent again, with their original `webhook-id`s.
     @Sendable func replay(_ request: Request, context: RelayRequestContext) async throws -> Response {
         let id = try Self.eventID(context.parameters.get("event_id") ?? "", suffix: "", path: request.uri.path)
-        guard try await store.events.status(id) != nil else { throw RelayError.notFound("Unknown event \(id.uuidString.lowercased())") }
+        guard try await store.events.status(id) != nil else { throw RelayError.notFound("Unknown event \(id.lowercasedString)") }
         let count = try await store.callbacks.replay(id)
-        guard let status = try await store.events.status(id) else { throw RelayError.notFound("Unknown event \(id.uuidString.lowercased())") }
+        guard let status = try await store.events.status(id) else { throw RelayError.notFound("Unknown event \(id.lowercasedString)") }
         return Envelope.queued(
             resource: request.uri.path, data: EventRendering.statusDocument(status),
             info: count == 0 ? "The event has no callbacks to send" : "\(count) callback(s) will be sent again"
@@ -75,13 +75,13 @@ struct EventController {
 
     func document(_ id: UUID, resource: String, waitingUpTo wait: Duration) async throws -> Response {
         guard let status = try await intake.status(id, waitingUpTo: wait) else {
-            throw RelayError.notFound("Unknown event \(id.uuidString.lowercased())")
+            throw RelayError.notFound("Unknown event \(id.lowercasedString)")
         }
         return Envelope.success(resource: resource, data: EventRendering.statusDocument(status)).response(retryAfter: nil, eventID: id)
     }
 
     static func eventID(_ segment: String, suffix: String, path: String) throws(RelayError) -> UUID {
-        guard segment.hasSuffix(suffix), let id = UUID(uuidString: String(segment.dropLast(suffix.count))) else {
+        guard segment.hasSuffix(suffix), let id = UUID(text: String(segment.dropLast(suffix.count))) else {
             throw .notFound("No event at \(path); event ids are UUIDs: /push/events/<event_id>.json")
         }
         return id

@@ -5,7 +5,7 @@ import RelayStore
 
 /// Turns a stored event into the replies of DESIGN §2: the Push API reply and the event status document.
 enum EventRendering {
-    static func statusLocation(_ eventID: UUID) -> String { "/push/events/\(eventID.uuidString.lowercased()).json" }
+    static func statusLocation(_ eventID: UUID) -> String { "/push/events/\(eventID.lowercasedString).json" }
 
     /// The reply to a publish request: the provider result when final, else 202 `queued`.
     static func pushReply(_ status: EventStatus, route: MatchedOperation, resource: String) -> Response {
@@ -23,7 +23,7 @@ enum EventRendering {
         default:
             let data: JSONValue = [
                 "provider": .string(provider), "object": .string(object),
-                "event_id": .string(status.eventID.uuidString.lowercased()),
+                "event_id": .string(status.eventID.lowercasedString),
                 "status_location": .string(statusLocation(status.eventID)),
             ]
             let info = status.state == .scheduled
@@ -43,11 +43,11 @@ enum EventRendering {
         }
         let finishedAt = isPublish ? status.finishedAt : status.receivedAt
         return [
-            "event_id": .string(status.eventID.uuidString.lowercased()),
+            "event_id": .string(status.eventID.lowercasedString),
             "type": .string(status.kind),
             "path": status.path.map(JSONValue.string) ?? .null,
             "provider": status.provider.map(JSONValue.string) ?? .null,
-            "identity_token": status.identityToken.map { .string($0.uuidString.lowercased()) } ?? .null,
+            "identity_token": status.identityToken.map { .string($0.lowercasedString) } ?? .null,
             "state": state,
             "created_at": .string(RFC3339.format(status.receivedAt)),
             "finished_at": finishedAt.map { .string(RFC3339.format($0)) } ?? .null,

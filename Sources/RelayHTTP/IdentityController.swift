@@ -16,12 +16,12 @@ struct IdentityController {
     @Sendable func show(_ request: Request, context: RelayRequestContext) async throws -> Response {
         let file = context.parameters.get("identity_token") ?? ""
         let text = file.hasSuffix(".json") ? String(file.dropLast(5)) : file
-        guard file.hasSuffix(".json"), let token = UUID(uuidString: text), let identity = try await store.identities.find(token)
+        guard file.hasSuffix(".json"), let token = UUID(text: text), let identity = try await store.identities.find(token)
         else {
             throw RelayError.notFound("Unknown identity_token \(text)")
         }
         let data: JSONValue = [
-            "identity_token": .string(identity.identityToken.uuidString.lowercased()),
+            "identity_token": .string(identity.identityToken.lowercasedString),
             "user_token": identity.userToken.map(JSONValue.string) ?? .null,
             "provider": .string(identity.provider.rawValue),
             "provider_user_id": .string(identity.providerUserID),

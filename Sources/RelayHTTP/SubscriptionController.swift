@@ -51,19 +51,19 @@ struct SubscriptionController {
 
     @Sendable func delete(_ request: Request, context: RelayRequestContext) async throws -> Response {
         let segment = context.parameters.get("subscription_id") ?? ""
-        guard segment.hasSuffix(".json"), let id = UUID(uuidString: String(segment.dropLast(5))) else {
+        guard segment.hasSuffix(".json"), let id = UUID(text: String(segment.dropLast(5))) else {
             throw RelayError.notFound("No subscription at \(request.uri.path); subscription ids are UUIDs")
         }
         guard try await store.subscriptions.disable(id, reason: "deleted through the API") else {
-            throw RelayError.notFound("Unknown subscription \(id.uuidString.lowercased())")
+            throw RelayError.notFound("Unknown subscription \(id.lowercasedString)")
         }
-        return Envelope.success(resource: request.uri.path, data: ["id": .string(id.uuidString.lowercased()), "state": "disabled"])
+        return Envelope.success(resource: request.uri.path, data: ["id": .string(id.lowercasedString), "state": "disabled"])
             .response(retryAfter: nil, eventID: nil)
     }
 
     static func render(_ subscription: Subscription) -> JSONValue {
         [
-            "id": .string(subscription.id.uuidString.lowercased()), "url": .string(subscription.url),
+            "id": .string(subscription.id.lowercasedString), "url": .string(subscription.url),
             "events": .array(subscription.events.map(JSONValue.string)), "description": .string(subscription.description),
             "state": .string(subscription.state), "created_at": .string(RFC3339.format(subscription.createdAt)),
         ]

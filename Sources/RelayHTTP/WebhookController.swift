@@ -61,8 +61,8 @@ struct WebhookController {
 
     func reply(_ change: IdentityChange, state: String, request: Request) -> Response {
         let data: JSONValue = [
-            "event_id": .string(change.eventID.uuidString.lowercased()),
-            "identity_token": .string(change.identityToken.uuidString.lowercased()),
+            "event_id": .string(change.eventID.lowercasedString),
+            "identity_token": .string(change.identityToken.lowercasedString),
             "provider": .string(change.provider.rawValue), "state": .string(state),
         ]
         let info = change.isReplay ? "This webhook-id was already processed; nothing was changed" : "The webhook has been processed"

@@ -70,7 +70,7 @@ public struct RecordedDelivery: Sendable {
         case .dead: state = "dead"
         }
         return [
-            "id": .string(callbackID.uuidString.lowercased()),
+            "id": .string(callbackID.lowercasedString),
             "owner": .string(owner),
             "attempt": .integer(Int64(attempt)),
             "state": .string(state),
@@ -187,8 +187,8 @@ public struct CallbackQueue: Sendable {
         var callbacks: [JSONValue] = []
         for try await row in rows.decode((UUID, String, String, String, UUID?, Int, Date?, String).self) {
             callbacks.append([
-                "webhook_id": .string("msg_\(row.0.uuidString.lowercased())"), "type": .string(row.1), "url": .string(row.2),
-                "state": .string(row.3), "subscription_id": row.4.map { .string($0.uuidString.lowercased()) } ?? .null,
+                "webhook_id": .string("msg_\(row.0.lowercasedString)"), "type": .string(row.1), "url": .string(row.2),
+                "state": .string(row.3), "subscription_id": row.4.map { .string($0.lowercasedString) } ?? .null,
                 "attempt_count": .integer(Int64(row.5)), "delivered_at": row.6.map { .string(RFC3339.format($0)) } ?? .null,
                 "attempts": JSONValue.parse(text: row.7) ?? [],
             ])

@@ -79,7 +79,7 @@ public struct FinishedTry: Sendable {
             pause = pausesIdentity
         }
         return [
-            "event_id": .string(eventID.uuidString.lowercased()),
+            "event_id": .string(eventID.lowercasedString),
             "owner": .string(owner),
             "try_number": .integer(Int64(tryNumber)),
             "state": .string(transition.state.rawValue),
@@ -282,7 +282,7 @@ public struct JobQueue: Sendable {
             set: """
                 state = 'cancelled', finished_at = now(), error_code = 409,
                 error_info = 'The request was cancelled before it was published'
-                """, notification: "done:" + eventID.uuidString.lowercased())
+                """, notification: "done:" + eventID.lowercasedString)
     }
 
     /// Queues a `failed` or `indeterminate` job again, knowingly: an indeterminate one may then be posted twice.

@@ -20,7 +20,7 @@ final class BenchEnvironment: Sendable {
     let sandbox: ProviderSandbox
     let http: HTTPClient
     let logger: Logger
-    let apiKey = (publicKey: "bench-key", privateKey: UUID().uuidString.lowercased())
+    let apiKey = (publicKey: "bench-key", privateKey: UUID().lowercasedString)
     let webhookSecret = "whsec_" + Data((0..<24).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
     let callbackSecret = "whsec_" + Data((0..<24).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
     let encryptionKey = CredentialCipher.generateKey()
@@ -101,8 +101,8 @@ final class BenchEnvironment: Sendable {
 
     /// Connects a new identity by a signed identity-connected webhook; returns (identity token, access token).
     func connectIdentity(base: String, provider: String = "twitter") async throws -> (token: String, accessToken: String) {
-        let token = UUID().uuidString.lowercased()
-        let accessToken = "bench-\(UUID().uuidString.lowercased())"
+        let token = UUID().lowercasedString
+        let accessToken = "bench-\(UUID().lowercasedString)"
         let body = """
             {"type":"identity.connected","data":{"identity_token":"\(token)","provider":"\(provider)",\
             "provider_user_id":"\(UInt64.random(in: 1...UInt64.max))","display_name":"Bench",\

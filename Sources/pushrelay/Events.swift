@@ -33,7 +33,7 @@ struct Events: AsyncParsableCommand {
     }
 
     static func act(on text: String, verb: String, _ action: @escaping @Sendable (Store, UUID) async throws -> JobQueue.AdminAction) async throws {
-        guard let id = UUID(uuidString: text) else { throw Serve.fail("\(text) is not an event id (a UUID)") }
+        guard let id = UUID(text: text) else { throw Serve.fail("\(text) is not an event id (a UUID)") }
         let configuration = try Serve.configuration(from: ProcessInfo.processInfo.environment)
         let logger = LogSetup.bootstrap(json: configuration.logFormatJSON, level: "warning")
         let database: DatabaseBootstrap
@@ -44,9 +44,9 @@ struct Events: AsyncParsableCommand {
             return try await action(store, id)
         }
         switch result {
-        case .done: print("Event \(id.uuidString.lowercased()) \(verb).")
-        case .refused(let state): throw Serve.fail("event \(id.uuidString.lowercased()) is \(state.rawValue); it cannot be \(verb)")
-        case .unknown: throw Serve.fail("no publish event \(id.uuidString.lowercased())")
+        case .done: print("Event \(id.lowercasedString) \(verb).")
+        case .refused(let state): throw Serve.fail("event \(id.lowercasedString) is \(state.rawValue); it cannot be \(verb)")
+        case .unknown: throw Serve.fail("no publish event \(id.lowercasedString)")
         }
     }
 }

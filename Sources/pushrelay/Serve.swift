@@ -162,7 +162,7 @@ struct DevCredentials: Codable {
             return saved
         }
         let fresh = DevCredentials(
-            publicKey: "dev-" + UUID().uuidString.prefix(8).lowercased(), privateKey: UUID().uuidString.lowercased(),
+            publicKey: "dev-" + UUID().uuidString.prefix(8).lowercased(), privateKey: UUID().lowercasedString,
             webhookSecret: APIKeyRepository.newCallbackSecret())
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try JSONEncoder().encode(fresh).write(to: file)

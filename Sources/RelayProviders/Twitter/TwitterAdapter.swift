@@ -145,7 +145,7 @@ public struct TwitterAdapter: ProviderAdapter {
         }
         let id = mediaID!
         try await waitForProcessing(id, initial: processing, token: token, session: session)
-        return ["provider": "twitter", "object": "video", "event_id": .string(job.eventID.uuidString.lowercased()), "video_id": .string(id)]
+        return ["provider": "twitter", "object": "video", "event_id": .string(job.eventID.lowercasedString), "video_id": .string(id)]
     }
 
     /// Polls `GET /2/media/upload?command=STATUS` as X asks (`check_after_secs`) until `succeeded` or `failed`.

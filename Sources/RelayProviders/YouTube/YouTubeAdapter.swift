@@ -70,7 +70,7 @@ public struct YouTubeAdapter: ProviderAdapter {
         let videoID = progress.videoID!
         try await waitForProcessing(videoID, token: token, session: session)
         var result: [(String, JSONValue)] = [
-            ("provider", "youtube"), ("object", "video"), ("event_id", .string(job.eventID.uuidString.lowercased())),
+            ("provider", "youtube"), ("object", "video"), ("event_id", .string(job.eventID.lowercasedString)),
             ("video_id", .string(videoID)), ("video_location", .string("https://www.youtube.com/watch?v=\(videoID)")),
         ]
         if let thumbnail = video.thumbnailURL {

@@ -19,7 +19,7 @@ public struct APIKeyRepository: Sendable {
     /// Makes a new key pair (OneAll-style UUID public and private keys).
     public func create(description: String) async throws -> CreatedAPIKey {
         try await insert(
-            publicKey: UUID().uuidString.lowercased(), privateKey: UUID().uuidString.lowercased(),
+            publicKey: UUID().lowercasedString, privateKey: UUID().lowercasedString,
             callbackSecret: Self.newCallbackSecret(), description: description)
     }
 

@@ -5,14 +5,14 @@ import RelayCore
 /// An inbound request about to be recorded in `events`.
 public struct NewEvent: Sendable {
     public var kind: String
-    public var source: String
-    public var idempotencyKey: String?
-    public var requestHash: Data?
+    public let source: String
+    public let idempotencyKey: String?
+    public let requestHash: Data?
     public var identityToken: UUID?
     public var provider: String?
     public var path: String?
-    public var apiKeyID: Int64?
-    public var body: JSONValue
+    public let apiKeyID: Int64?
+    public let body: JSONValue
 }
 
 /// What recording an event did.
@@ -49,25 +49,30 @@ public struct IdentityNotStanding: Error, Sendable {
 /// A publish request to make durable: its event and its job, written together.
 public struct NewPublish: Sendable {
     /// Chosen by the caller so it can wait for the outcome before the job can finish.
-    public var eventID: UUID
-    public var request: PublishRequest
-    public var identityToken: UUID
+    public let eventID: UUID
+    public let request: PublishRequest
+    public let identityToken: UUID
     public var source: String
     public var idempotencyKey: String?
     public var requestHash: Data?
     public var apiKeyID: Int64?
     public var body: JSONValue
     /// Stored as `events.received_at`, so the acknowledgement can show it without reading it back.
-    public var receivedAt: Date
+    public let receivedAt: Date
 
     /// `scheduled` when the request asks for a time after its arrival, else `queued`: decided once, so
     /// the stored job and the acknowledgement agree.
     public var initialState: PublishState {
         request.scheduledAt.map { $0 > receivedAt } == true ? .scheduled : .queued
     }
+    /// This request's fields in the batch of `enqueue_publishes` (the members of its JSON object, all but
+    /// its place in the batch). Rendered when the request is made, in the request's own task: the group
+    /// commit writes one batch at a time, and rendering sixteen requests in its flush took 0.6 ms of each
+    /// cycle while every request of the next batch waited.
+    let batchFields: String
 
     public init(
-        eventID: UUID = UUID(), request: PublishRequest, identityToken: UUID, source: String, idempotencyKey: String?, requestHash: Data?,
+        eventID: UUID = .random(), request: PublishRequest, identityToken: UUID, source: String, idempotencyKey: String?, requestHash: Data?,
         apiKeyID: Int64?, body: JSONValue, receivedAt: Date = Date()
     ) {
         self.receivedAt = receivedAt
@@ -79,6 +84,19 @@ public struct NewPublish: Sendable {
         self.requestHash = requestHash
         self.apiKeyID = apiKeyID
         self.body = body
+        let fields: JSONValue = [
+            "id": .string(eventID.lowercasedString), "source": .string(source),
+            "idempotency_key": idempotencyKey.map(JSONValue.string) ?? .null,
+            "request_sha256": requestHash.map { .string(EventRepository.hex($0)) } ?? .null,
+            "identity_token": .string(identityToken.lowercasedString), "provider": .string(request.operation.provider.rawValue),
+            "path": .string(request.route.path), "api_key_id": apiKeyID.map { .integer($0) } ?? .null,
+            "body": body, "received_at": .string(RFC3339.format(receivedAt)),
+            "operation": .string(request.operation.rawValue), "content": .string(request.content.encodedJSON()),
+            "callback_url": request.callbackURL.map(JSONValue.string) ?? .null,
+            "state": .string((request.scheduledAt.map { $0 > receivedAt } == true ? PublishState.scheduled : .queued).rawValue),
+            "run_at": .string(RFC3339.format(request.scheduledAt ?? receivedAt)),
+        ]
+        batchFields = String(fields.serialized().dropFirst().dropLast())
     }
 }
 
@@ -137,7 +155,7 @@ struct EnqueueOutcome: Equatable {
 
     init(_ item: JSONValue) throws {
         guard case .array(let fields) = item, fields.count == 4 || fields.count == 5,
-            let id = fields[0].stringValue.flatMap(UUID.init(uuidString:)), case .bool(let created) = fields[3]
+            let id = fields[0].stringValue.flatMap(UUID.init(text:)), case .bool(let created) = fields[3]
         else { throw DatabaseError("enqueue_publishes answered \(item.serialized())") }
         eventID = id
         identityProvider = fields[1].stringValue
@@ -169,26 +187,16 @@ public struct EventRepository: Sendable {
     public func enqueue(_ publishes: [NewPublish], leasingTo lease: LocalLease?) async throws
         -> (results: [Result<RecordedEvent, any Error>], leased: [ClaimedJob])
     {
-        let batch = JSONValue.array(publishes.enumerated().map { ordinal, publish in
-            let request = publish.request
-            return [
-                "ordinal": .integer(Int64(ordinal)),
-                "id": .string(publish.eventID.uuidString), "source": .string(publish.source),
-                "idempotency_key": publish.idempotencyKey.map(JSONValue.string) ?? .null,
-                "request_sha256": publish.requestHash.map { .string(Self.hex($0)) } ?? .null,
-                "identity_token": .string(publish.identityToken.uuidString), "provider": .string(request.operation.provider.rawValue),
-                "path": .string(request.route.path), "api_key_id": publish.apiKeyID.map { .integer($0) } ?? .null,
-                "body": publish.body, "received_at": .string(RFC3339.format(publish.receivedAt)),
-                "operation": .string(request.operation.rawValue), "content": .string(request.content.encodedJSON()),
-                "callback_url": request.callbackURL.map(JSONValue.string) ?? .null,
-                "state": .string(publish.initialState.rawValue),
-                "run_at": .string(RFC3339.format(request.scheduledAt ?? publish.receivedAt)),
-            ]
-        })
+        var serialized = "["
+        for (ordinal, publish) in publishes.enumerated() {
+            if ordinal > 0 { serialized += "," }
+            serialized += #"{"ordinal":\#(ordinal),\#(publish.batchFields)}"#
+        }
+        serialized += "]"
         // The procedure of migrations 0006 and 0010: the statement and its commit in one round trip.
         let rows = try await store.call(
             """
-            CALL enqueue_publishes(\(batch.serialized())::jsonb, \(Store.notificationChannel), NULL,
+            CALL enqueue_publishes(\(serialized)::jsonb, \(Store.notificationChannel), NULL,
                                    \(lease?.owner)::text, \(lease?.seconds ?? 0)::float8, \(lease?.limit ?? 0)::integer)
             """, logger: store.logger)
         var outcomes: [UUID: EnqueueOutcome] = [:]
@@ -216,7 +224,7 @@ public struct EventRepository: Sendable {
                     } catch {
                         store.logger.error(
                             "could not prepare a job leased by its insert; it runs once its lease has run out",
-                            metadata: ["event_id": "\(publish.eventID.uuidString.lowercased())", "error": "\(String(reflecting: error))"])
+                            metadata: ["event_id": "\(publish.eventID.lowercasedString)", "error": "\(String(reflecting: error))"])
                     }
                 }
                 continue

@@ -60,7 +60,7 @@ public struct IdentityRepository: Sendable {
                 for try await (provider, userID) in rows.decode((String, String).self)
                 where provider != identity.provider.rawValue || userID != identity.providerUserID {
                     throw RelayError.conflict(
-                        "identity_token \(requested.uuidString.lowercased()) already belongs to another account (\(provider) user \(userID))")
+                        "identity_token \(requested.lowercasedString) already belongs to another account (\(provider) user \(userID))")
                 }
             }
             let token = identity.identityToken ?? UUID()
@@ -126,7 +126,7 @@ public struct IdentityRepository: Sendable {
             var provider: Provider?
             for try await name in rows.decode(String.self) { provider = Provider(rawValue: name) }
             guard let provider else {
-                throw RelayError.notFound("Unknown identity_token \(identityToken.uuidString.lowercased())")
+                throw RelayError.notFound("Unknown identity_token \(identityToken.lowercasedString)")
             }
             try await connection.query(
                 """
