@@ -13,7 +13,8 @@ public struct SandboxFault: Sendable {
         case dropConnection
         /// Wait this long, then answer normally.
         case delay(Duration)
-        /// Hold the answer until the test releases it (`FaultScript.releaseHeld()`, `POST /_sandbox/faults/release`),
+        /// Hold the answer until the test releases it (`FaultScript.releaseHeld(token:)`, or
+        /// `POST /_sandbox/faults/release` with `{"token":"…"}`; without a token, every held answer goes),
         /// then answer normally: a call that stays in flight exactly as long as the test needs.
         case hold
     }
@@ -69,9 +70,18 @@ public final class FaultScript: Sendable {
     /// The scripted faults, and the answers held by `hold` faults until the next release.
     struct State {
         var faults: [SandboxFault] = []
-        /// Bumped by each release: a request that matched a `hold` fault before it is not held.
+        /// Bumped by each release of all: a request that matched a `hold` fault before it is not held.
         var releases = 0
-        var held: [CheckedContinuation<Void, Never>] = []
+        /// Bumped by each release of one bearer token's answers, the same way.
+        var tokenReleases: [String: Int] = [:]
+        var held: [(token: String?, answer: CheckedContinuation<Void, Never>)] = []
+    }
+
+    /// When a request matched a `hold` fault: the releases it must wait past.
+    struct HoldMark {
+        let releases: Int
+        let token: String?
+        let tokenReleases: Int
     }
 
     private let state = Mutex(State())
@@ -94,13 +104,27 @@ public final class FaultScript: Sendable {
             defer { state.held = [] }
             return state.held
         }
-        for answer in held { answer.resume() }
+        for (_, answer) in held { answer.resume() }
         return held.count
     }
 
-    /// The action of the first fault matching this request, consumed; for `hold`, the release count when it
-    /// matched, which `hold(since:)` waits past.
-    func take(provider: String, method: String, path: String, token: String?) -> (action: SandboxFault.Action, releases: Int)? {
+    /// Lets go only the held answers to requests made with this bearer token (a test's own identity), so
+    /// tests running at the same time keep theirs; returns how many were held.
+    @discardableResult
+    public func releaseHeld(token: String) -> Int {
+        let held = state.withLock { state in
+            state.tokenReleases[token, default: 0] += 1
+            let mine = state.held.filter { $0.token == token }
+            state.held.removeAll { $0.token == token }
+            return mine
+        }
+        for (_, answer) in held { answer.resume() }
+        return held.count
+    }
+
+    /// The action of the first fault matching this request, consumed; for `hold`, the releases counted when
+    /// it matched, which `hold(since:)` waits past.
+    func take(provider: String, method: String, path: String, token: String?) -> (action: SandboxFault.Action, mark: HoldMark)? {
         state.withLock { state in
             guard let index = state.faults.firstIndex(where: { fault in
                 fault.provider == provider && fault.times > 0
@@ -111,16 +135,19 @@ public final class FaultScript: Sendable {
             state.faults[index].times -= 1
             let action = state.faults[index].action
             if state.faults[index].times == 0 { state.faults.remove(at: index) }
-            return (action, state.releases)
+            let mark = HoldMark(releases: state.releases, token: token, tokenReleases: token.map { state.tokenReleases[$0] ?? 0 } ?? 0)
+            return (action, mark)
         }
     }
 
-    /// Returns at the first release after the one counted when the request matched.
-    func hold(since releases: Int) async {
+    /// Returns at the first release (of all, or of this request's token) after those counted when the
+    /// request matched.
+    func hold(since mark: HoldMark) async {
         await withCheckedContinuation { (answer: CheckedContinuation<Void, Never>) in
             let released = state.withLock { state in
-                if state.releases > releases { return true }
-                state.held.append(answer)
+                if state.releases > mark.releases { return true }
+                if let token = mark.token, (state.tokenReleases[token] ?? 0) > mark.tokenReleases { return true }
+                state.held.append((mark.token, answer))
                 return false
             }
             if released { answer.resume() }

@@ -142,8 +142,14 @@ public final class ProviderSandbox: Sendable {
                 return Response.json(400, ["error": .string(error.info)])
             }
         }
-        router.post("/_sandbox/faults/release") { _, _ in
-            Response.json(200, ["released": .integer(Int64(self.faults.releaseHeld()))])
+        // `{"token":"…"}` releases only the answers held for that bearer token; no body releases all.
+        router.post("/_sandbox/faults/release") { request, _ in
+            let body = try await request.body.collect(upTo: 1 << 16)
+            guard body.readableBytes > 0 else { return Response.json(200, ["released": .integer(Int64(self.faults.releaseHeld()))]) }
+            guard case .string(let token)? = (try? JSONValue.parse(body.readableBytesView))?["token"] else {
+                return Response.json(400, ["error": #"the body, if any, must be {"token":"<bearer token>"}"#])
+            }
+            return Response.json(200, ["released": .integer(Int64(self.faults.releaseHeld(token: token)))])
         }
         router.delete("/_sandbox/faults") { _, _ in
             self.faults.clear()
@@ -168,7 +174,7 @@ public final class ProviderSandbox: Sendable {
                 provider: Self.prefixes[provider]!, method: call.method, path: call.path,
                 query: request.uri.query ?? "", headers: call.headers, bodySize: body.readableBytes,
                 body: call.recordedBody, bearerToken: call.actingToken, receivedAt: Date()))
-        if let (fault, releases) = fault {
+        if let (fault, mark) = fault {
             switch fault {
             case .respond(let status, let body, let headers):
                 return Response.json(status, body, headers: headers)
@@ -180,7 +186,7 @@ public final class ProviderSandbox: Sendable {
             case .delay(let duration):
                 try await Task.sleep(for: duration)
             case .hold:
-                await faults.hold(since: releases)
+                await faults.hold(since: mark)
             }
         }
         if let answer = OAuthSandbox.handle(provider, call) { return answer }

@@ -209,6 +209,8 @@ public final class PublishWorker: Service, Sendable {
         let provider = job.route.operation.provider
         let outcome: PublishOutcome
         var attempts: [ProviderAttempt] = []
+        // The identity's tokens as stored, which this try last read or wrote (see `ClaimedJob.sealedCredentials`).
+        var storedTokens = job.sealedCredentials
         if let problem = job.unopenedTokens {
             outcome = .failed(RelayError(status: 500, info: "The identity's stored tokens cannot be opened: \(problem)"))
         } else if job.identityState == "disconnected" || job.credentials == nil {
@@ -231,7 +233,8 @@ public final class PublishWorker: Service, Sendable {
                         throw DatabaseError("the lease on job \(eventID) was lost; the publishing call is not made")
                     }
                 })
-            outcome = await publishRefreshingOnce(job, credentials: job.credentials!, adapter: adapter, session: session, logger: logger)
+            outcome = await publishRefreshingOnce(
+                job, credentials: job.credentials!, storedTokens: &storedTokens, adapter: adapter, session: session, logger: logger)
             attempts = session.takeAttempts()
         } else {
             outcome = .failed(.notFound("\(provider.displayName) publishing is not available in this version of PushRelay"))
@@ -239,7 +242,7 @@ public final class PublishWorker: Service, Sendable {
 
         if case .tokenRejected = outcome {
             do {
-                try await store.identities.markNeedsReconnect(job.identityToken, during: job.eventID)
+                try await store.identities.markNeedsReconnect(job.identityToken, during: job.eventID, tokens: storedTokens)
             } catch {
                 logger.error("could not mark the identity needs_reconnect", metadata: ["error": "\(error)"])
             }
@@ -250,9 +253,12 @@ public final class PublishWorker: Service, Sendable {
     }
 
     /// Publishes with the identity's token, refreshing it once when it is known to have expired or the
-    /// provider rejects it (DESIGN §5); the refreshed tokens are stored before they are used.
+    /// provider rejects it (DESIGN §5); the refreshed tokens are stored before they are used, unless the user
+    /// reconnected meanwhile (then the new connection's tokens stay, and this call uses the refreshed ones).
+    /// `storedTokens` follows what is stored: the tokens as claimed, then as refreshed.
     func publishRefreshingOnce(
-        _ job: ClaimedJob, credentials: Credentials, adapter: any ProviderAdapter, session: ProviderSession, logger: Logger
+        _ job: ClaimedJob, credentials: Credentials, storedTokens: inout Data?, adapter: any ProviderAdapter, session: ProviderSession,
+        logger: Logger
     ) async -> PublishOutcome {
         let provider = job.route.operation.provider
         func publish(_ credentials: Credentials) async -> PublishOutcome {
@@ -264,13 +270,22 @@ public final class PublishWorker: Service, Sendable {
         }
         func refresh() async throws(PublishStop) -> Credentials {
             let refreshed = try await refresher.refresh(provider, credentials, session: session)
+            let stored: Data?
             do {
-                try await store.identities.storeRefreshedCredentials(job.identityToken, refreshed.credentials, expiresAt: refreshed.expiresAt)
+                stored = try await store.identities.storeRefreshedCredentials(
+                    job.identityToken, refreshed.credentials, expiresAt: refreshed.expiresAt, replacing: storedTokens)
             } catch {
                 // The provider may have spent the old refresh token: without the new one stored, do not go on.
                 throw PublishStop(.retry(RelayError(status: 503, info: "could not store the refreshed token: \(error)"), notBefore: nil, rateLimited: false))
             }
-            logger.info("refreshed the access token", metadata: ["identity_token": "\(job.identityToken.lowercasedString)"])
+            if let stored {
+                storedTokens = stored
+                logger.info("refreshed the access token", metadata: ["identity_token": "\(job.identityToken.lowercasedString)"])
+            } else {
+                logger.notice(
+                    "refreshed the access token, not stored: the identity was reconnected or disconnected meanwhile",
+                    metadata: ["identity_token": "\(job.identityToken.lowercasedString)"])
+            }
             return refreshed.credentials
         }
         let obstacle = refresher.obstacle(provider, credentials)

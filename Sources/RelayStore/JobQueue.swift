@@ -16,6 +16,10 @@ public struct ClaimedJob: Sendable {
     public let identityState: String
     /// Nil when the identity was disconnected after the request was accepted.
     public let credentials: Credentials?
+    /// The same tokens as stored (sealed) when the job was claimed. Writing a refreshed token or marking
+    /// the identity `needs_reconnect` applies only while these are still the stored ones: a user who
+    /// reconnected meanwhile keeps the new connection's tokens and state.
+    public let sealedCredentials: Data?
     /// When the access token expires, if the provider said.
     public let tokenExpiresAt: Date?
     /// The user's id at the provider (a LinkedIn member id, say).
@@ -159,9 +163,8 @@ public struct JobQueue: Sendable {
             }
             let accountItems: [JSONValue]
             if case .array(let items)? = JSONValue.parse(text: try r["accounts"].decode(String.self)) { accountItems = items } else { accountItems = [] }
-            let tokens = openTokens(
-                sealed: try r["credentials"].decode(Data?.self), keyID: try r["credentials_key_id"].decode(String?.self),
-                accounts: accountItems)
+            let sealed = try r["credentials"].decode(Data?.self)
+            let tokens = openTokens(sealed: sealed, keyID: try r["credentials_key_id"].decode(String?.self), accounts: accountItems)
             jobs.append(
                 ClaimedJob(
                     eventID: eventID,
@@ -173,6 +176,7 @@ public struct JobQueue: Sendable {
                     identityToken: try r["identity_token"].decode(UUID.self),
                     identityState: try r["state"].decode(String.self),
                     credentials: tokens.credentials,
+                    sealedCredentials: sealed,
                     tokenExpiresAt: try r["token_expires_at"].decode(Date?.self),
                     providerUserID: try r["provider_user_id"].decode(String.self),
                     accounts: tokens.accounts,
@@ -185,13 +189,12 @@ public struct JobQueue: Sendable {
     /// the request in memory and what the insert returned of its identity, as `claim` would have built it.
     func leasedJob(_ publish: NewPublish, identity: JSONValue) throws -> ClaimedJob {
         guard case .array(let accounts)? = identity["accounts"] else { throw DatabaseError("a leased job came without its accounts") }
-        let tokens = openTokens(
-            sealed: identity["credentials"]?.stringValue.flatMap { Data(base64Encoded: $0, options: .ignoreUnknownCharacters) },
-            keyID: identity["key_id"]?.stringValue, accounts: accounts)
+        let sealed = identity["credentials"]?.stringValue.flatMap { Data(base64Encoded: $0, options: .ignoreUnknownCharacters) }
+        let tokens = openTokens(sealed: sealed, keyID: identity["key_id"]?.stringValue, accounts: accounts)
         return ClaimedJob(
             eventID: publish.eventID, route: publish.request.route, content: publish.request.content,
             callbackURL: publish.request.callbackURL, tryNumber: 1, progress: [:], identityToken: publish.identityToken,
-            identityState: "connected", credentials: tokens.credentials,
+            identityState: "connected", credentials: tokens.credentials, sealedCredentials: sealed,
             tokenExpiresAt: identity["token_expires_at"]?.stringValue.flatMap(RFC3339.parse),
             providerUserID: identity["provider_user_id"]?.stringValue ?? "", accounts: tokens.accounts, unopenedTokens: tokens.problem)
     }

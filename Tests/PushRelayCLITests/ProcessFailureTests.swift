@@ -82,7 +82,7 @@ import TestSupport
         #expect(await env.sandbox.recorder.waitFor(count: 4, where: tweets))
         // The provider answers once the worker has stopped claiming.
         #expect(await first.waitForLog(containing: "publish worker stopping", after: { first.signal(SIGTERM) }), "\(first.logTail())")
-        env.sandbox.faults.releaseHeld()
+        env.sandbox.faults.releaseHeld(token: identity.accessToken)
         #expect(await first.waitForExit() == 0, "\(first.logTail())")
 
         // The four calls in flight finished and were recorded; nothing else was started or left leased.

@@ -66,7 +66,7 @@ import TestSupport
         #expect(reply.status == 202)
         #expect(reply.flag == "queued")
         #expect(await env.sandbox.recorder.waitFor(count: 1, where: { $0.bearerToken == identity.accessToken }))
-        env.sandbox.faults.releaseHeld()
+        env.sandbox.faults.releaseHeld(token: identity.accessToken)
         let eventID = try #require(reply.data?["event_id"]?.stringValue)
         let event = try await env.finalEvent(eventID)
         #expect(event["state"] == "succeeded")

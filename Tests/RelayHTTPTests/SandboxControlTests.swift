@@ -21,12 +21,23 @@ import TestSupport
         let pending = try await env.send(.GET, "/push/events/\(eventID).json")
         #expect(pending.data?["state"] == "running", "the provider has not answered: \(pending.text)")
 
-        let released = try await env.send(.POST, "/_sandbox/faults/release", authenticated: false, base: env.sandbox.origin)
+        // Only this test's answers: the tests running beside it keep theirs held.
+        let released = try await env.send(
+            .POST, "/_sandbox/faults/release", body: #"{"token":"\#(identity.accessToken)"}"#, authenticated: false,
+            base: env.sandbox.origin)
         #expect(released.status == 200)
-        if case .integer = released.json["released"] {} else { Issue.record("no released count: \(released.text)") }
+        #expect(released.json["released"] == 1, "\(released.text)")
         let event = try await env.finalEvent(eventID)
         #expect(event["state"] == "succeeded")
         #expect(env.sandbox.recorder.requests(token: identity.accessToken).count == 1)
+    }
+
+    @Test func aReleaseWithAMalformedBodyIsRefused() async throws {
+        let env = try await TestEnvironment.shared.value
+        let reply = try await env.send(
+            .POST, "/_sandbox/faults/release", body: #"{"token":42}"#, authenticated: false, base: env.sandbox.origin)
+        #expect(reply.status == 400)
+        #expect(reply.json["error"]?.stringValue?.contains("token") == true)
     }
 
     @Test func anUnknownFaultActionIsRefused() async throws {

@@ -91,4 +91,61 @@ import TestSupport
         #expect(reply.info?.contains("no refresh token") == true)
         #expect(try await env.send(.GET, "/identities/\(identity.token).json").data?["state"] == "needs_reconnect")
     }
+
+    /// A user who reconnects while the worker refreshes the old token keeps the new connection's tokens:
+    /// the refreshed ones serve the call in flight and are not stored over the new ones.
+    @Test func aReconnectDuringARefreshKeepsTheNewConnectionsTokens() async throws {
+        let env = try await TestEnvironment.shared.value
+        let identity = try await env.connectIdentity(expiresAt: "2020-01-01T00:00:00Z")
+        let refreshToken = "refresh-\(identity.accessToken)"
+        env.sandbox.faults.add(SandboxFault(provider: "x", pathContains: "/2/oauth2/token", token: refreshToken, action: .hold))
+        let reply = try await env.push(
+            identity, "twitter/post", #"{"request":{"push":{"post":{"message":"refreshed while reconnecting"}}}}"#,
+            headers: [("Prefer", "respond-async")])
+        #expect(reply.status == 202, "\(reply.text)")
+        let eventID = try #require(reply.headers.first(name: "PushRelay-Event-Id"))
+        #expect(await env.sandbox.recorder.waitFor(count: 1) { $0.bearerToken == refreshToken })
+
+        let reconnected = try await env.reconnect(identity)
+        #expect(env.sandbox.faults.releaseHeld(token: refreshToken) == 1)
+        #expect(try await env.finalEvent(eventID)["state"] == "succeeded")
+        #expect(env.sandbox.recorder.requests(provider: "x", token: refreshToken + "~access").map(\.path) == ["/2/tweets"])
+
+        // The next publish uses the tokens of the reconnection, without a refresh.
+        let next = try await env.push(identity, "twitter/post", #"{"request":{"push":{"post":{"message":"with the new connection"}}}}"#)
+        #expect(next.status == 200, "\(next.text)")
+        #expect(env.sandbox.recorder.requests(provider: "x", token: reconnected.accessToken).map(\.path) == ["/2/tweets"])
+        #expect(env.sandbox.recorder.requests(provider: "x", token: refreshToken + "~access").count == 1)
+        let shown = try await env.send(.GET, "/identities/\(identity.token).json")
+        #expect(shown.data?["state"] == "connected")
+        #expect(shown.data?["token_expires_at"] == .null)
+    }
+
+    /// A token refused after a refresh that was not stored (the user reconnected meanwhile) fails its own
+    /// publish, but does not mark the new connection `needs_reconnect`.
+    @Test func aRejectionOfTheOldTokensDoesNotMarkANewConnection() async throws {
+        let env = try await TestEnvironment.shared.value
+        let identity = try await env.connectIdentity()
+        let refreshToken = "refresh-\(identity.accessToken)"
+        env.sandbox.faults.add(SandboxFault(provider: "x", pathContains: "/2/tweets", token: identity.accessToken, action: .expiredToken))
+        env.sandbox.faults.add(SandboxFault(provider: "x", pathContains: "/2/oauth2/token", token: refreshToken, action: .hold))
+        env.sandbox.faults.add(SandboxFault(provider: "x", pathContains: "/2/tweets", token: refreshToken + "~access", action: .expiredToken))
+        let reply = try await env.push(
+            identity, "twitter/post", #"{"request":{"push":{"post":{"message":"old tokens"}}}}"#, headers: [("Prefer", "respond-async")])
+        #expect(reply.status == 202, "\(reply.text)")
+        let eventID = try #require(reply.headers.first(name: "PushRelay-Event-Id"))
+        #expect(await env.sandbox.recorder.waitFor(count: 1) { $0.bearerToken == refreshToken })
+
+        let reconnected = try await env.reconnect(identity)
+        #expect(env.sandbox.faults.releaseHeld(token: refreshToken) == 1)
+        let final = try await env.finalEvent(eventID)
+        #expect(final["state"] == "failed")
+        #expect(final["attempts"]?.arrayValue?.map { $0["outcome"] } == ["token_rejected", "succeeded", "token_rejected"])
+
+        let shown = try await env.send(.GET, "/identities/\(identity.token).json")
+        #expect(shown.data?["state"] == "connected")
+        let next = try await env.push(identity, "twitter/post", #"{"request":{"push":{"post":{"message":"new tokens"}}}}"#)
+        #expect(next.status == 200, "\(next.text)")
+        #expect(env.sandbox.recorder.requests(provider: "x", token: reconnected.accessToken).map(\.path) == ["/2/tweets"])
+    }
 }

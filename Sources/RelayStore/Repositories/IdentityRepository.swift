@@ -190,16 +190,23 @@ public struct IdentityRepository: Sendable {
         return record
     }
 
-    /// Keeps the tokens a refresh returned (encrypted), so the next call uses them.
-    public func storeRefreshedCredentials(_ identityToken: UUID, _ credentials: Credentials, expiresAt: Date?) async throws {
+    /// Keeps the tokens a refresh returned (encrypted), so the next call uses them, if the identity is
+    /// still connected with the tokens that were refreshed (`replacing`, as stored). Returns the new tokens
+    /// as stored, or nil when they were not stored: the user reconnected (or disconnected) while the refresh
+    /// was in flight, and the new connection's tokens win.
+    public func storeRefreshedCredentials(
+        _ identityToken: UUID, _ credentials: Credentials, expiresAt: Date?, replacing previous: Data?
+    ) async throws -> Data? {
         let sealed = try store.cipher.seal(try JSONEncoder().encode(credentials))
-        try await store.write(
+        let rows = try await store.write(
             """
             UPDATE identities SET credentials = \(sealed), credentials_key_id = \(store.cipher.keyID),
                 token_expires_at = \(expiresAt), updated_at = now()
-            WHERE identity_token = \(identityToken) AND state = 'connected'
+            WHERE identity_token = \(identityToken) AND state = 'connected' AND credentials IS NOT DISTINCT FROM \(previous)
+            RETURNING identity_token
             """, logger: store.logger
         )
+        return rows.isEmpty ? nil : sealed
     }
 
     /// Adds or updates one account of an identity with its token (encrypted): a page token looked up by an adapter.
@@ -219,12 +226,15 @@ public struct IdentityRepository: Sendable {
 
     /// The provider refused the token and it could not be refreshed (while publishing `eventID`):
     /// the identity needs its user to reconnect, and subscribers hear of it once.
-    public func markNeedsReconnect(_ identityToken: UUID, during eventID: UUID) async throws {
+    /// Only while `tokens` (as stored) are still the identity's: a user who reconnected since they were read
+    /// is not marked for the old tokens' failure.
+    public func markNeedsReconnect(_ identityToken: UUID, during eventID: UUID, tokens: Data?) async throws {
         try await store.write(
             """
             WITH u AS (
                 UPDATE identities SET state = 'needs_reconnect', updated_at = now()
-                WHERE identity_token = \(identityToken) AND state = 'connected' RETURNING identity_token)
+                WHERE identity_token = \(identityToken) AND state = 'connected' AND credentials IS NOT DISTINCT FROM \(tokens)
+                RETURNING identity_token)
             SELECT enqueue_identity_callbacks(\(eventID), 'identity.needs_reconnect', u.identity_token) FROM u
             """, logger: store.logger
         )
