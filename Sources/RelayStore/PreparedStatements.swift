@@ -9,7 +9,7 @@ import PostgresNIO
 /// interpolation, with values that do not matter (`$1…` do not depend on them), so the statement is
 /// written once. The types of `$1…` are taken from the first run's values: a statement with optional
 /// values (a NULL has no type of its own) must not be run this way.
-public protocol PreparedStatementKey {
+public protocol PreparedStatementKey: SendableMetatype {
     /// The statement with `$1…` in place of its values.
     static var sql: String { get }
 }

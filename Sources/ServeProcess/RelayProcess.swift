@@ -45,7 +45,7 @@ public final class RelayProcess: Sendable {
         environment.merge(variables) { $1 }
         process.environment = environment
         let logFile = FileManager.default.temporaryDirectory.appendingPathComponent("pushrelay-\(name)-\(UUID().uuidString.prefix(8)).log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let log = LogWatch(file: try FileHandle(forWritingTo: logFile))
         if watchingLog {
             let errors = Pipe()

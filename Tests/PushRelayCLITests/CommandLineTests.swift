@@ -75,6 +75,45 @@ import TestSupport
         #expect(result.stderr.contains("PUSHRELAY_ENCRYPTION_KEY"))
     }
 
+    /// The log as an operator's tools read it: one line a record, in text by default and in JSON with `LOG_FORMAT=json`.
+    @Test func migrateLogsEachMigrationAsOneLine() async throws {
+        let key = CredentialCipher.generateKey()
+        let textDatabase = try await TestDatabase.create(logger: TestEnvironment.makeLogger())
+        let text = try await run(
+            ["migrate"], environment: ["DATABASE_URL": textDatabase.url, "PUSHRELAY_ENCRYPTION_KEY": key, "LOG_LEVEL": "info"])
+        #expect(text.status == 0, "\(text.stderr)")
+        let textLines = text.stderr.split(separator: "\n").filter { $0.contains("applied migration") }
+        #expect(!textLines.isEmpty, "\(text.stderr)")
+        let layout = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z info pushrelay: name=\S+ version=\d+ \[RelayStore\] applied migration/
+        for line in textLines {
+            #expect(line.wholeMatch(of: layout) != nil, "\(line)")
+        }
+        #expect(textLines.first?.contains(" version=1 ") == true, "\(text.stderr)")
+
+        let jsonDatabase = try await TestDatabase.create(logger: TestEnvironment.makeLogger())
+        let json = try await run(
+            ["migrate"], environment: ["DATABASE_URL": jsonDatabase.url, "PUSHRELAY_ENCRYPTION_KEY": key, "LOG_FORMAT": "json", "LOG_LEVEL": "info"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let records = try json.stderr.split(separator: "\n").map { line in
+            try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String], "\(line)")
+        }
+        let applied = records.filter { $0["message"] == "applied migration" }
+        #expect(applied.count == textLines.count, "\(json.stderr)")
+        #expect(applied.first?["version"] == "1")
+        for record in applied {
+            #expect(record["level"] == "info")
+            #expect(record["logger"] == "pushrelay")
+            #expect(record["time"]?.wholeMatch(of: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/) != nil, "\(record)")
+        }
+
+        let quietDatabase = try await TestDatabase.create(logger: TestEnvironment.makeLogger())
+        let quiet = try await run(
+            ["migrate"], environment: ["DATABASE_URL": quietDatabase.url, "PUSHRELAY_ENCRYPTION_KEY": key, "LOG_LEVEL": "warning"])
+        #expect(quiet.status == 0, "\(quiet.stderr)")
+        #expect(quiet.stdout.contains("Applied migrations"), "\(quiet.stdout)")
+        #expect(quiet.stderr.isEmpty, "\(quiet.stderr)")
+    }
+
     @Test func migrateThenKeysCreateStoresOnlyTheHash() async throws {
         let settings = try await TestDatabase.create(logger: TestEnvironment.makeLogger())
         let environment = ["DATABASE_URL": settings.url, "PUSHRELAY_ENCRYPTION_KEY": CredentialCipher.generateKey()]
