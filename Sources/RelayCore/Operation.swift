@@ -26,7 +26,15 @@ public enum Operation: String, Sendable, Codable, CaseIterable, Hashable {
     case youtubeChannelSection = "youtube/channel/section"
 
     public var provider: Provider {
-        Provider(rawValue: String(rawValue.prefix { $0 != "/" }))!
+        switch self {
+        case .facebookPost, .facebookPicture, .facebookVideo, .facebookGroupPost, .facebookGroupPicture, .facebookGroupVideo,
+            .facebookPagePost, .facebookPagePicture, .facebookPageVideo:
+            .facebook
+        case .linkedinPost, .linkedinCompanyPost: .linkedin
+        case .pinterestPin, .pinterestLegacyPin, .pinterestBoard: .pinterest
+        case .twitterPost, .twitterPicture, .twitterVideo: .twitter
+        case .youtubeVideo, .youtubePlaylistVideo, .youtubePlaylist, .youtubeChannelSection: .youtube
+        }
     }
 
     /// The key under `request.push` that carries the content, and the `object` echoed in replies.

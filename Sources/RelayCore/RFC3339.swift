@@ -10,8 +10,49 @@ public enum RFC3339 {
         return try? Date.ISO8601FormatStyle().parse(text)
     }
 
+    /// `2026-12-06T13:40:07.123Z`: UTC, the milliseconds truncated (as Foundation's `ISO8601FormatStyle`
+    /// with fractional seconds writes it). Written by hand from `gmtime_r`: every accepted request formats
+    /// two of these, and the format style cost 1.7 % of an ingest request's CPU.
     public static func format(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        var seconds = time_t(milliseconds.floorDivided(by: 1000))
+        var fields = tm()
+        gmtime_r(&seconds, &fields)
+        var text = ""
+        text.reserveCapacity(24)
+        text.appendDigits(Int(fields.tm_year) + 1900, count: 4)
+        text.append("-")
+        text.appendDigits(Int(fields.tm_mon) + 1, count: 2)
+        text.append("-")
+        text.appendDigits(Int(fields.tm_mday), count: 2)
+        text.append("T")
+        text.appendDigits(Int(fields.tm_hour), count: 2)
+        text.append(":")
+        text.appendDigits(Int(fields.tm_min), count: 2)
+        text.append(":")
+        text.appendDigits(Int(fields.tm_sec), count: 2)
+        text.append(".")
+        text.appendDigits(Int(milliseconds - Int64(seconds) * 1000), count: 3)
+        text.append("Z")
+        return text
+    }
+}
+
+extension Int64 {
+    /// The quotient rounded toward negative infinity (`/` rounds toward zero), so that dates before 1970
+    /// keep a millisecond part in 0...999.
+    fileprivate func floorDivided(by divisor: Int64) -> Int64 {
+        let quotient = self / divisor
+        return (self % divisor < 0) ? quotient - 1 : quotient
+    }
+}
+
+extension String {
+    /// `value` in decimal, zero-padded to `count` digits.
+    fileprivate mutating func appendDigits(_ value: Int, count: Int) {
+        let digits = String(value)
+        if digits.utf8.count < count { append(String(repeating: "0", count: count - digits.utf8.count)) }
+        append(digits)
     }
 }
 

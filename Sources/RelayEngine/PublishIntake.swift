@@ -89,13 +89,14 @@ public struct PublishIntake: Sendable {
         if request.scheduledAt.map({ $0 > Date() }) == true { mode = .queue }
 
         let eventID = UUID.random()
-        let hash = Data(SHA256.hash(data: Data((route.path + "\n" + body.serialized()).utf8)))
+        let serializedBody = body.serialized()
+        let hash = Data(SHA256.hash(data: Data((route.path + "\n" + serializedBody).utf8)))
         // Registered before the insert: the job cannot finish before someone listens for it.
         var bell = mode == .wait ? broker.register(eventID) : nil
         defer { broker.unregister(eventID) }
         let publish = NewPublish(
             eventID: eventID, request: request, identityToken: token, source: source, idempotencyKey: idempotencyKey,
-            requestHash: hash, apiKeyID: apiKeyID, body: body)
+            requestHash: hash, apiKeyID: apiKeyID, body: body, serializedBody: serializedBody)
         let recorded: RecordedEvent
         do {
             recorded = try await batcher.submit(publish)

@@ -55,7 +55,8 @@ struct BenchCommand: AsyncParsableCommand {
                         name: "ingest accepted (202 after commit)", value: ingest.acceptedPerSecond, unit: "req/s", anchor: "anchor A",
                         anchorValue: pgbench, ratio: pgbench.map { ingest.acceptedPerSecond / $0 }, target: "≥ 1.0×",
                         met: pgbench.map { ingest.acceptedPerSecond >= $0 },
-                        note: "p50 \(Self.ms(ingest.p50)), p99 \(Self.ms(ingest.p99))"))
+                        note: "p50 \(Self.ms(ingest.p50)), p99 \(Self.ms(ingest.p99))"
+                            + (ingest.relayCPUPerRequest.map { ", relay CPU \(Int($0.rounded())) µs/req" } ?? "")))
                 if let pacedP99 = ingest.pacedP99 {
                     report.figures.append(
                         Figure(

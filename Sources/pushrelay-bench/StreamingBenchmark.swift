@@ -18,12 +18,12 @@ enum StreamingBenchmark {
         // A small upload first, so what is measured is the large one, not the first use of each code path.
         let warm = env.sandbox.mediaURL("warm.mp4", bytes: 1 << 20)
         try await publish(env, relay.baseURL, identity.token, url: warm, database: database, expectedFinal: 1)
-        guard let before = ProcessMemory.resident(pid: relay.pid) else { throw BenchError("cannot read /proc/\(relay.pid)/status") }
+        guard let before = ProcessUsage.resident(pid: relay.pid) else { throw BenchError("cannot read /proc/\(relay.pid)/status") }
         let clock = ContinuousClock()
         let started = clock.now
         try await publish(env, relay.baseURL, identity.token, url: env.sandbox.mediaURL("big.mp4", bytes: bytes), database: database, expectedFinal: 2)
         let elapsed = clock.now - started
-        guard let after = ProcessMemory.resident(pid: relay.pid) else { throw BenchError("cannot read /proc/\(relay.pid)/status") }
+        guard let after = ProcessUsage.resident(pid: relay.pid) else { throw BenchError("cannot read /proc/\(relay.pid)/status") }
         return Result(
             bytes: bytes, peakGrowth: max(0, after.peak - before.current),
             seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)

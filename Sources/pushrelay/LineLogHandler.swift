@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import RelayCore
 
@@ -56,10 +57,8 @@ struct LineLogHandler: LogHandler {
     }
 
     func jsonLine(_ event: LogEvent) -> LogLine {
-        var time = LogLine()
-        time.appendTimestamp()
         var fields: [(String, JSONValue)] = [
-            ("time", .string(String(decoding: time.bytes, as: UTF8.self))), ("level", .string(event.level.rawValue)),
+            ("time", .string(RFC3339.format(Date()))), ("level", .string(event.level.rawValue)),
             ("logger", .string(label)), ("message", .string(event.message.description)),
         ]
         for (key, value) in merged(event.metadata) {

@@ -36,6 +36,11 @@ import Testing
         #expect(!Operation.facebookPageVideo.isAsynchronousByDefault)
     }
 
+    @Test(arguments: Operation.allCases)
+    func providerIsTheRoutesFirstSegment(operation: Operation) {
+        #expect(operation.provider.rawValue == operation.rawValue.split(separator: "/").first.map(String.init))
+    }
+
     @Test func removedFacebookRoutesCarryANotice() {
         let removed = Operation.allCases.filter { $0.removalNotice != nil }
         #expect(
