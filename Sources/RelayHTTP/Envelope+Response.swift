@@ -15,7 +15,7 @@ extension Envelope: ResponseGenerator {
         headers[.contentType] = "application/json; charset=utf-8"
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         if let eventID { headers[.pushRelayEventID] = eventID.lowercasedString }
-        let body = ByteBuffer(string: json.serialized())
+        let body = ByteBuffer(bytes: json.serializedBytes())
         headers[.contentLength] = String(body.readableBytes)
         return Response(status: .init(code: code), headers: headers, body: .init(byteBuffer: body))
     }
