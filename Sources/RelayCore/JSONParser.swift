@@ -22,7 +22,12 @@ struct JSONParser {
     private init(bytes: [UInt8]) { self.bytes = bytes }
 
     private mutating func skipWhitespace() {
-        while index < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[index]) { index += 1 }
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x0A, 0x0D, 0x09: index += 1
+            default: return
+            }
+        }
     }
 
     private mutating func expect(_ literal: String) throws(Failure) {
@@ -113,19 +118,29 @@ struct JSONParser {
 
     private mutating func string() throws(Failure) -> String {
         index += 1
-        var scalars = String.UnicodeScalarView()
         var start = index
+        // The text with its escapes resolved, built only once an escape is met: most strings have none
+        // and are validated straight from the request's bytes.
         var utf8: [UInt8] = []
+        var escaped = false
         while true {
             guard index < bytes.count else { throw Failure() }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                utf8.append(contentsOf: bytes[start..<index])
+                let text: String?
+                if escaped {
+                    utf8.append(contentsOf: bytes[start..<index])
+                    text = String(validating: utf8, as: UTF8.self)
+                } else {
+                    text = String(validating: bytes[start..<index], as: UTF8.self)
+                }
                 index += 1
-                break
+                guard let text else { throw Failure() }
+                return text
             }
             if byte < 0x20 { throw Failure() }
             if byte == UInt8(ascii: "\\") {
+                escaped = true
                 utf8.append(contentsOf: bytes[start..<index])
                 index += 1
                 guard index < bytes.count else { throw Failure() }
@@ -159,9 +174,6 @@ struct JSONParser {
             }
             index += 1
         }
-        guard let text = String(validating: utf8, as: UTF8.self) else { throw Failure() }
-        scalars.append(contentsOf: text.unicodeScalars)
-        return String(scalars)
     }
 
     private mutating func hex4() throws(Failure) -> UInt32 {

@@ -22,6 +22,17 @@ import Testing
         #expect(throws: RelayError.self) { try JSONValue.parse(Array(text.utf8)) }
     }
 
+    @Test func stringsWithAndWithoutEscapesKeepTheirText() throws {
+        let value = try JSONValue.parse(Array(#"{"plain":"café 🚀","escaped":"a\/b\"c\\d\n\u00e9 end","tail":"x\t"}"#.utf8))
+        #expect(value == ["plain": "café 🚀", "escaped": "a/b\"c\\d\né end", "tail": "x\t"])
+    }
+
+    /// Bytes that are not UTF-8 are refused inside a string, whether the string holds escapes or not.
+    @Test(arguments: [[0x22, 0xFF, 0x22], [0x22, 0x61, 0xC3, 0x22], [0x22, 0x5C, 0x6E, 0xED, 0xA0, 0x80, 0x22], [0x22, 0x0A, 0x22]])
+    func malformedStringBytesAre400(bytes: [UInt8]) {
+        #expect(throws: RelayError.self) { try JSONValue.parse(bytes) }
+    }
+
     @Test func deeplyNestedDocumentsAreRefused() {
         let text = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
         #expect(throws: RelayError.self) { try JSONValue.parse(Array(text.utf8)) }
