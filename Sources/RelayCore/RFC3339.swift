@@ -69,8 +69,16 @@ public enum OneAllDate {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var fields = tm()
         gmtime_r(&seconds, &fields)
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(days[Int(fields.tm_wday)]), \(two(fields.tm_mday)) \(months[Int(fields.tm_mon)]) \(fields.tm_year + 1900) "
-            + "\(two(fields.tm_hour)):\(two(fields.tm_min)):\(two(fields.tm_sec)) +0000"
+        var text = days[Int(fields.tm_wday)] + ", "
+        text.appendDigits(Int(fields.tm_mday), count: 2)
+        text += " " + months[Int(fields.tm_mon)] + " "
+        text.appendDigits(Int(fields.tm_year) + 1900, count: 4)
+        text += " "
+        text.appendDigits(Int(fields.tm_hour), count: 2)
+        text += ":"
+        text.appendDigits(Int(fields.tm_min), count: 2)
+        text += ":"
+        text.appendDigits(Int(fields.tm_sec), count: 2)
+        return text + " +0000"
     }
 }

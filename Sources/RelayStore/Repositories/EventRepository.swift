@@ -98,9 +98,9 @@ public struct NewPublish: Sendable {
             "state": .string((request.scheduledAt.map { $0 > receivedAt } == true ? PublishState.scheduled : .queued).rawValue),
             "run_at": .string(RFC3339.format(request.scheduledAt ?? receivedAt)),
         ]
-        // The object's braces cut off as bytes: `dropFirst()` and `dropLast()` on the String walk grapheme
+        // The object's braces cut off as bytes: `dropFirst()` and `dropLast()` on a String walk grapheme
         // boundaries, and with the `+` of a Substring they cost as much as writing the body.
-        var entry = String(decoding: fields.serialized().utf8.dropFirst().dropLast(), as: UTF8.self)
+        var entry = String(decoding: fields.serializedBytes().dropFirst().dropLast(), as: UTF8.self)
         entry += #","body":"#
         entry += serializedBody ?? body.serialized()
         batchFields = entry
