@@ -152,6 +152,7 @@ let package = Package(
             name: "PushRelayCLITests",
             dependencies: [
                 "pushrelay", "TestSupport", "ServeProcess", "RelayStore", "RelayCore", "ProviderSandbox",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

@@ -36,13 +36,15 @@ struct LineLogHandler: LogHandler {
 
     func textLine(_ event: LogEvent) -> LogLine {
         var line = LogLine()
-        line.appendTimestamp()
+        // `RFC3339` formats from `gmtime_r`; `localtime`, which swift-log's stream handler calls, re-reads
+        // the time zone for every line.
+        line.append(RFC3339.format(Date()))
         line.append(UInt8(ascii: " "))
         line.append(event.level.rawValue)
         line.append(UInt8(ascii: " "))
         line.append(label)
         line.append(UInt8(ascii: ":"))
-        for (key, value) in merged(event.metadata) {
+        for (key, value) in merged(event) {
             line.append(UInt8(ascii: " "))
             line.append(key)
             line.append(UInt8(ascii: "="))
@@ -61,18 +63,22 @@ struct LineLogHandler: LogHandler {
             ("time", .string(RFC3339.format(Date()))), ("level", .string(event.level.rawValue)),
             ("logger", .string(label)), ("message", .string(event.message.description)),
         ]
-        for (key, value) in merged(event.metadata) {
+        for (key, value) in merged(event) {
             fields.append((key, .string(value.description)))
         }
-        var line = LogLine()
-        line.append(JSONValue.object(fields).serialized())
+        var line = LogLine(bytes: JSONValue.object(fields).serializedBytes())
         line.append(UInt8(ascii: "\n"))
         return line
     }
 
-    /// The handler's metadata overridden by the record's, sorted by key.
-    func merged(_ record: Logger.Metadata?) -> [(key: String, value: Logger.Metadata.Value)] {
-        let all = metadata.isEmpty ? record ?? [:] : metadata.merging(record ?? [:]) { $1 }
+    /// The handler's metadata overridden by the record's, sorted by key; an error passed to the logger
+    /// (`logger.error(…, error:)`) as `error.message` and `error.type`, as swift-log's stream handler shows it.
+    func merged(_ event: LogEvent) -> [(key: String, value: Logger.Metadata.Value)] {
+        var all = metadata.isEmpty ? event.metadata ?? [:] : metadata.merging(event.metadata ?? [:]) { $1 }
+        if let error = event.error {
+            all["error.message"] = "\(error)"
+            all["error.type"] = "\(String(reflecting: type(of: error)))"
+        }
         return all.sorted { $0.key < $1.key }
     }
 }

@@ -1,5 +1,3 @@
-import Foundation
-import RelayCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,13 +11,11 @@ struct LogLine {
 
     init() { bytes.reserveCapacity(256) }
 
+    init(bytes: [UInt8]) { self.bytes = bytes }
+
     mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
 
     mutating func append(_ byte: UInt8) { bytes.append(byte) }
-
-    /// The current time in UTC, to the millisecond: `2026-12-06T13:40:07.123Z`. (`RFC3339` formats from
-    /// `gmtime_r`; `localtime`, which swift-log's stream handler calls, re-reads the time zone for every line.)
-    mutating func appendTimestamp() { append(RFC3339.format(Date())) }
 
     /// Writes the line to stderr; a line that cannot be written is dropped, as a log must never stop the relay.
     func writeToStandardError() {
