@@ -4,12 +4,12 @@ import RelayStore
 
 /// The anchors the figures are judged against, measured on the same PostgreSQL in the same run.
 enum Anchors {
-    /// Anchor A: pgbench, 32 clients (about `seconds` long), each transaction one INSERT of a ~1 KB jsonb row with a unique text
+    /// Anchor A: pgbench, 32 clients for `seconds`, each transaction one INSERT of a ~1 KB jsonb row with a unique text
     /// key, `synchronous_commit` on (the server default): PostgreSQL's own ceiling for "persist one webhook".
     static func pgbench(_ env: BenchEnvironment, seconds: Int) async throws -> Double {
         let insert = try await InsertScript(env)
         defer { insert.remove() }
-        let result = try insert.pgbench(["-c", "32", "-j", "2", "-t", String(seconds * 200)])
+        let result = try insert.pgbench(["-c", "32", "-j", "2", "-T", String(seconds)])
         guard result.status == 0,
             let line = result.output.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
             let tps = Double(line.dropFirst(6).prefix { $0 != " " })
@@ -71,8 +71,7 @@ enum Anchors {
 
         /// Runs pgbench with `options` on the script.
         func pgbench(_ options: [String]) throws -> (status: Int32, output: String) {
-            // A count of transactions, not -T: pgbench times -T with SIGALRM, which a child of this process
-            // inherits blocked. pgbench's -d means --debug: the database is its last argument.
+            // pgbench's -d means --debug: the database is its last argument.
             try run(
                 bin.appendingPathComponent("pgbench"),
                 ["-h", database.host, "-p", String(database.port), "-U", database.username, "-n"] + options + ["-f", script.path, database.database],
@@ -102,20 +101,10 @@ enum Anchors {
         ["-h", database.host, "-p", String(database.port), "-U", database.username, "-d", database.database]
     }
 
-    /// Runs a program to its end; stdout and stderr together.
+    /// Runs a program to its end; stdout and stderr together (`ChildProcess`: signals as in a fresh process).
     static func run(_ program: URL, _ arguments: [String], password: String?) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = program
-        process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         if let password { environment["PGPASSWORD"] = password }
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        return try ChildProcess.run(program.path, arguments, environment: environment.map { "\($0.key)=\($0.value)" })
     }
 }
