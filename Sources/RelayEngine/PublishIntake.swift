@@ -55,8 +55,11 @@ public struct PublishIntake: Sendable {
                 localWorker.adopt(leased)
                 return results
             } catch {
-                // Nothing committed, or (a lost connection) maybe: a job leased then runs once its lease runs out.
+                // Nothing committed, or (a lost connection) maybe: the jobs it may have leased to the worker are
+                // queued again for any worker as soon as PostgreSQL answers.
                 localWorker.release(lease.limit)
+                let events = publishes.map(\.eventID)
+                Task { await localWorker.giveBack(events) }
                 throw error
             }
         }

@@ -176,6 +176,32 @@ public final class PublishWorker: Service, Sendable {
         broker.workBell.ring()
     }
 
+    /// Gives back the leases a batch insert may have written for this worker when its answer never came
+    /// (a connection lost after the commit, say): `adopt(_:)` never received those jobs, and without this
+    /// they would wait for their lease (`PUSHRELAY_LEASE_SECONDS`) to run out before the rescuer queued them
+    /// again. Tries until PostgreSQL answers, or until the lease has run out anyway.
+    public func giveBack(_ events: [UUID]) async {
+        let deadline = ContinuousClock.now + lease
+        var pause = Duration.milliseconds(100)
+        while ContinuousClock.now < deadline {
+            do {
+                let count = try await store.jobs.releaseUnstarted(events, owner: owner)
+                if count > 0 {
+                    logger.warning(
+                        "queued again jobs leased to this worker by a batch insert whose answer was lost",
+                        metadata: ["jobs": "\(count)"])
+                }
+                return
+            } catch {
+                logger.warning(
+                    "could not give back the leases of a failed batch insert; trying again",
+                    metadata: ["error": "\(String(reflecting: error))"])
+                try? await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(5))
+            }
+        }
+    }
+
     /// Renews the leases of the jobs this worker runs every third of the lease, until cancelled (when the
     /// claim loop and its in-flight jobs are done).
     func heartbeat() async {

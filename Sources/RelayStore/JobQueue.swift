@@ -270,6 +270,28 @@ public struct JobQueue: Sendable {
         return 0
     }
 
+    /// Queues again, as if never leased, the jobs of `events` that a batch insert leased to `owner`
+    /// (`EventRepository.enqueue(_:leasingTo:)`) and that never started: for a batch whose answer was lost
+    /// (a connection that failed after the commit), the worker never received them, and they would otherwise
+    /// wait for their lease to run out. Jobs not leased to `owner`, already tried or whose publishing call
+    /// was marked are left alone. Notifies the workers; returns how many were queued again.
+    @discardableResult
+    public func releaseUnstarted(_ events: [UUID], owner: String) async throws -> Int {
+        let rows = try await store.write(
+            """
+            WITH u AS (
+                UPDATE publish_jobs SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL,
+                    attempt_count = attempt_count - 1, started_at = NULL, updated_at = now()
+                WHERE event_id = ANY(\(events)) AND state = 'running' AND lease_owner = \(owner)
+                  AND publish_call_started_at IS NULL AND attempt_count = 1
+                RETURNING 1),
+            n AS (SELECT pg_notify(\(Store.notificationChannel), 'job') FROM (SELECT 1 FROM u LIMIT 1) AS any_job)
+            SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM n)
+            """, logger: store.logger)
+        for (count, _) in try rows.decode((Int64, Int64).self) { return Int(count) }
+        return 0
+    }
+
     /// Where a job stood when an admin acted on it.
     public enum AdminAction: Sendable, Equatable {
         case done

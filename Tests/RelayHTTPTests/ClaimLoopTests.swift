@@ -19,15 +19,7 @@ import TestSupport
         let database = try await PrivateDatabase.create(logger: env.logger)
         defer { database.close() }
         let (client, store) = (database.client, database.store)
-        let identityToken = UUID()
-        let connected: JSONValue = [
-            "type": "identity.connected",
-            "data": [
-                "identity_token": .string(identityToken.uuidString), "provider": "twitter", "provider_user_id": "poll-1",
-                "credentials": ["access_token": "poll-token"],
-            ],
-        ]
-        _ = try await store.identities.connect(try IdentityConnection.parse(connected), rawBody: connected, webhookID: "msg_poll_1")
+        let identityToken = try await database.connectTwitterIdentity(userID: "poll-1", accessToken: "poll-token")
 
         var configuration = Configuration()
         configuration.workers = 2

@@ -104,6 +104,104 @@ import TestSupport
         ])
     }
 
+    /// A batch insert whose answer is lost after its commit (here PostgreSQL commits, then the CALL fails:
+    /// `enqueue_publishes` is wrapped, in a database of this test's own, by a procedure that raises after it)
+    /// leaves jobs leased to the worker that the worker never received. They are queued again as if never
+    /// leased, for any worker, instead of waiting for their lease (300 s by default) to run out; the slots
+    /// reserved for them are free again.
+    @Test func jobsLeasedByABatchWhoseAnswerWasLostAreQueuedAgain() async throws {
+        let env = try await TestEnvironment.shared.value
+        let database = try await PrivateDatabase.create(logger: env.logger)
+        defer { database.close() }
+        let (client, store) = (database.client, database.store)
+        let identityToken = try await database.connectTwitterIdentity(userID: "lost-1", accessToken: "lost-token")
+        _ = try await client.query(
+            """
+            ALTER PROCEDURE enqueue_publishes(jsonb, text, text, text, double precision, integer) RENAME TO enqueue_publishes_committed
+            """)
+        _ = try await client.query(
+            """
+            CREATE PROCEDURE enqueue_publishes(
+                p_batch jsonb, p_channel text, INOUT outcomes text DEFAULT NULL,
+                p_lease_owner text DEFAULT NULL, p_lease_seconds double precision DEFAULT 0, p_lease_limit integer DEFAULT 0)
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                CALL enqueue_publishes_committed(p_batch, p_channel, outcomes, p_lease_owner, p_lease_seconds, p_lease_limit);
+                RAISE EXCEPTION 'the answer of a committed batch, lost';
+            END
+            $$
+            """)
+
+        let worker = Self.worker(slots: 2, store: store, env: env)
+        let intake = PublishIntake(
+            store: store, broker: OutcomeBroker(), syncTimeout: .seconds(1), callbackPolicy: AddressPolicy(allowPrivate: true),
+            localWorker: worker, logger: env.logger)
+        let route = try #require(MatchedOperation.match("twitter/post"))
+        let body: JSONValue = ["request": ["push": ["post": ["message": "committed, answer lost"]]]]
+        await #expect(throws: (any Error).self) {
+            try await intake.accept(
+                route: route, body: body, identityToken: identityToken.uuidString, apiKeyID: nil, idempotencyKey: nil,
+                source: "push_api", mode: .queue)
+        }
+
+        // The batch committed (its job was leased to the worker), and is then given back.
+        var job: (state: String, owner: String?, attempts: Int, started: Bool)?
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            for try await row in try await client.query(
+                "SELECT state, lease_owner, attempt_count, started_at IS NOT NULL FROM publish_jobs"
+            ).decode((String, String?, Int, Bool).self) {
+                job = row
+            }
+            if job?.state == "queued" { break }
+            await Task.yield()
+        }
+        #expect(job?.state == "queued")
+        #expect(job?.owner == nil)
+        #expect(job?.attempts == 0, "a try that never started is not counted")
+        #expect(job?.started == false)
+        #expect(worker.reserve(upTo: 5)?.limit == 2, "the slot reserved for the lost batch is free again")
+
+        // Any worker claims it, as its first try.
+        let claimed = try await store.jobs.claim(owner: "another-worker", limit: 5, lease: .seconds(60))
+        #expect(claimed.map(\.tryNumber) == [1])
+    }
+
+    /// Giving back leases touches only the jobs named that a batch insert leased to this owner and that
+    /// never started: not another owner's, nor one whose publishing call was marked.
+    @Test func givingBackLeavesOtherJobsAlone() async throws {
+        let env = try await TestEnvironment.shared.value
+        let identity = try await env.connectIdentity()
+        let owner = "test-owner-\(UUID().uuidString.prefix(8))"
+        let other = "test-other-\(UUID().uuidString.prefix(8))"
+        let mine = try publish(identity, "mine, never handed over")
+        let marked = try publish(identity, "mine, publishing call marked")
+        let theirs = try publish(identity, "another owner's")
+        _ = try await env.store.events.enqueue([mine, marked], leasingTo: LocalLease(owner: owner, seconds: 60, limit: 2))
+        _ = try await env.store.events.enqueue([theirs], leasingTo: LocalLease(owner: other, seconds: 60, limit: 1))
+        #expect(try await env.store.jobs.markPublishing([marked.eventID], owner: owner).map { try $0.get() } == [true])
+
+        let all = [mine, marked, theirs].map(\.eventID)
+        #expect(try await env.store.jobs.releaseUnstarted(all, owner: owner) == 1)
+        var states: [UUID: (String, String?)] = [:]
+        for try await (id, state, leaseOwner) in try await env.store.query(
+            "SELECT event_id, state, lease_owner FROM publish_jobs WHERE event_id = ANY(\(all))", logger: env.logger
+        ).decode((UUID, String, String?).self) {
+            states[id] = (state, leaseOwner)
+        }
+        // The one given back is queued for any worker (the test relay's may have claimed it since).
+        #expect(states[mine.eventID]?.1 != owner)
+        #expect(states[marked.eventID]?.0 == "running")
+        #expect(states[marked.eventID]?.1 == owner)
+        #expect(states[theirs.eventID]?.0 == "running")
+        #expect(states[theirs.eventID]?.1 == other)
+
+        _ = try await env.store.jobs.finish([
+            FinishedTry(eventID: marked.eventID, owner: owner, tryNumber: 1, transition: .succeeded(["post_id": "1"]), attempts: []),
+            FinishedTry(eventID: theirs.eventID, owner: other, tryNumber: 1, transition: .succeeded(["post_id": "2"]), attempts: []),
+        ])
+    }
+
     /// The claim loop takes its slots before it asks PostgreSQL for jobs: the intake's leases share those
     /// slots, and a lease asked for while a claim runs gets none of the slots that claim may fill. (Both
     /// once counted the same free slots, and a worker of 16 ran 17 calls at once.) The claim is held here
