@@ -202,18 +202,36 @@ public final class PublishWorker: Service, Sendable {
         }
     }
 
-    /// Renews the leases of the jobs this worker runs every third of the lease, until cancelled (when the
-    /// claim loop and its in-flight jobs are done).
+    /// Every third of the lease, until cancelled (when the claim loop and its in-flight jobs are done):
+    /// renews the leases of the jobs this worker runs, then gives back the ones leased to it that it never
+    /// received (`releaseStrays()`).
     func heartbeat() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: lease / 3)
             guard !Task.isCancelled else { continue }
             do {
                 try await renewLeases()
+                let strays = try await releaseStrays()
+                if strays > 0 {
+                    logger.warning(
+                        "queued again jobs leased to this worker that it never received (a claim's answer lost?)",
+                        metadata: ["jobs": "\(strays)"])
+                }
             } catch {
                 logger.warning("could not renew leases", metadata: ["error": "\(String(reflecting: error))"])
             }
         }
+    }
+
+    /// Queues again the jobs leased to this worker's owner that it neither runs nor holds for starting,
+    /// leased more than a third of the lease ago and never marked for a publishing call: a claim whose
+    /// answer was lost after its commit leased them, and they would otherwise wait for their lease to run
+    /// out (`JobQueue.releaseStrays(owner:known:leasedBefore:lease:)`). A job just claimed or handed over
+    /// and not yet in the running set holds a fresh lease, so it is not taken for a stray.
+    @discardableResult
+    public func releaseStrays() async throws -> Int {
+        let known = running.withLock { Array($0) } + adopted.withLock { $0.map(\.eventID) }
+        return try await store.jobs.releaseStrays(owner: owner, known: known, leasedBefore: lease / 3, lease: lease)
     }
 
     /// Renews the leases of the jobs this worker is running, and of no other job leased under its owner

@@ -202,6 +202,48 @@ import TestSupport
         ])
     }
 
+    /// The heartbeat gives back the jobs leased to its worker that the worker never received (a claim's
+    /// answer lost after its commit; here, leased by an insert and never handed over): once their lease is
+    /// older than a third of the worker's, they are queued again, one try fewer. A job leased just now is
+    /// not a stray yet (it may be on its way to the running set), nor is one whose publishing call was marked.
+    @Test func theHeartbeatGivesBackStraysItNeverReceived() async throws {
+        let env = try await TestEnvironment.shared.value
+        let identity = try await env.connectIdentity()
+        let worker = Self.worker(slots: 3, store: env.store, env: env)
+        let (stray, fresh, marked, handedOver) = (
+            try publish(identity, "stray"), try publish(identity, "leased just now"), try publish(identity, "stray, call marked"),
+            try publish(identity, "handed over, not started yet")
+        )
+        // The worker's lease is 300 s: a lease of 60 s left was taken 240 s ago, as far as the heartbeat can tell.
+        _ = try await env.store.events.enqueue([stray, marked], leasingTo: LocalLease(owner: worker.owner, seconds: 60, limit: 2))
+        _ = try await env.store.events.enqueue([fresh], leasingTo: LocalLease(owner: worker.owner, seconds: 300, limit: 1))
+        let (_, received) = try await env.store.events.enqueue([handedOver], leasingTo: LocalLease(owner: worker.owner, seconds: 60, limit: 1))
+        worker.adopt(received)
+        #expect(try await env.store.jobs.markPublishing([marked.eventID], owner: worker.owner).map { try $0.get() } == [true])
+
+        #expect(try await worker.releaseStrays() == 1)
+        let all = [stray, fresh, marked, handedOver].map(\.eventID)
+        var jobs: [UUID: (state: String, owner: String?, attempts: Int)] = [:]
+        for try await (id, state, leaseOwner, attempts) in try await env.store.query(
+            "SELECT event_id, state, lease_owner, attempt_count FROM publish_jobs WHERE event_id = ANY(\(all))", logger: env.logger
+        ).decode((UUID, String, String?, Int).self) {
+            jobs[id] = (state, leaseOwner, attempts)
+        }
+        // Queued again for any worker (the test relay's may have claimed it since: then its first try).
+        #expect(jobs[stray.eventID]?.owner != worker.owner)
+        #expect(jobs[stray.eventID].map { $0.state == "queued" ? $0.attempts == 0 : $0.attempts == 1 } == true)
+        #expect(jobs[fresh.eventID]?.state == "running")
+        #expect(jobs[fresh.eventID]?.owner == worker.owner)
+        #expect(jobs[marked.eventID]?.state == "running")
+        #expect(jobs[marked.eventID]?.owner == worker.owner)
+        #expect(jobs[handedOver.eventID]?.owner == worker.owner, "a job the worker holds for starting is not a stray")
+
+        _ = try await env.store.jobs.finish(
+            [fresh, marked, handedOver].map {
+                FinishedTry(eventID: $0.eventID, owner: worker.owner, tryNumber: 1, transition: .succeeded(["post_id": "1"]), attempts: [])
+            })
+    }
+
     /// The claim loop takes its slots before it asks PostgreSQL for jobs: the intake's leases share those
     /// slots, and a lease asked for while a claim runs gets none of the slots that claim may fill. (Both
     /// once counted the same free slots, and a worker of 16 ran 17 calls at once.) The claim is held here
