@@ -38,6 +38,8 @@ public final class PublishWorker: Service, Sendable {
     private let stopping = Atomic<Bool>(false)
     /// Jobs the intake of this process leased to this worker in its batch insert, waiting for the claim loop.
     private let adopted = Mutex<[ClaimedJob]>([])
+    /// Jobs leased to this worker's owner that it did not know at the last heartbeat (`releaseStrays()`).
+    private let suspects = Mutex<[UUID]>([])
     /// True while queued jobs may be waiting for a free slot (the last claim took all it asked for, or a
     /// claim was asked for while every slot was busy): a job that ends then asks for a claim.
     private let backlog = Atomic<Bool>(false)
@@ -204,7 +206,7 @@ public final class PublishWorker: Service, Sendable {
 
     /// Every third of the lease, until cancelled (when the claim loop and its in-flight jobs are done):
     /// renews the leases of the jobs this worker runs, then gives back the ones leased to it that it never
-    /// received (`releaseStrays()`).
+    /// received (`releaseStrays()`: unknown to it at two heartbeats in a row).
     func heartbeat() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: lease / 3)
@@ -224,14 +226,16 @@ public final class PublishWorker: Service, Sendable {
     }
 
     /// Queues again the jobs leased to this worker's owner that it neither runs nor holds for starting,
-    /// leased more than a third of the lease ago and never marked for a publishing call: a claim whose
+    /// and did not at the last heartbeat either, if their publishing call was never marked: a claim whose
     /// answer was lost after its commit leased them, and they would otherwise wait for their lease to run
-    /// out (`JobQueue.releaseStrays(owner:known:leasedBefore:lease:)`). A job just claimed or handed over
-    /// and not yet in the running set holds a fresh lease, so it is not taken for a stray.
+    /// out (`JobQueue.releaseStrays(owner:known:suspects:)`). A job just claimed or handed over reaches the
+    /// running set long before the next heartbeat, so it is never taken for a stray.
     @discardableResult
     public func releaseStrays() async throws -> Int {
         let known = running.withLock { Array($0) } + adopted.withLock { $0.map(\.eventID) }
-        return try await store.jobs.releaseStrays(owner: owner, known: known, leasedBefore: lease / 3, lease: lease)
+        let (released, next) = try await store.jobs.releaseStrays(owner: owner, known: known, suspects: suspects.withLock { $0 })
+        suspects.withLock { $0 = next }
+        return released
     }
 
     /// Renews the leases of the jobs this worker is running, and of no other job leased under its owner

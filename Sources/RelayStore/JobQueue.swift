@@ -292,30 +292,30 @@ public struct JobQueue: Sendable {
         return 0
     }
 
-    /// Queues again, one try fewer, the jobs leased to `owner` that are not among `known` (the jobs its
-    /// worker runs or is about to start), whose lease (of length `lease`) was taken more than `leasedBefore`
-    /// ago and not renewed since, and whose publishing call was never marked: the worker never received them
-    /// (a claim's answer lost after its commit), so no try of theirs started. Notifies the workers; returns
-    /// how many were queued again.
-    @discardableResult
-    public func releaseStrays(owner: String, known: [UUID], leasedBefore: Duration, lease: Duration) async throws -> Int {
-        let fresh = (lease - leasedBefore).components
-        let freshFor = Double(fresh.seconds) + Double(fresh.attoseconds) / 1e18
+    /// Queues again, one try fewer, the `suspects` still leased to `owner`, still not among `known` (the
+    /// jobs its worker runs or is about to start) and never marked for a publishing call: the worker never
+    /// received them (a claim's answer lost after its commit), so no try of theirs started. Returns how many
+    /// were queued again (the workers are notified) and the next suspects: the jobs leased to `owner`,
+    /// unmarked and unknown to its worker now. A job is released only when it was unknown at two calls a
+    /// heartbeat apart, so one just claimed and on its way to the running set never is.
+    public func releaseStrays(owner: String, known: [UUID], suspects: [UUID]) async throws -> (released: Int, suspects: [UUID]) {
         let rows = try await store.write(
             """
             WITH u AS (
                 UPDATE publish_jobs SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL,
                     attempt_count = attempt_count - 1, started_at = CASE WHEN attempt_count = 1 THEN NULL ELSE started_at END,
                     updated_at = now()
-                WHERE state = 'running' AND lease_owner = \(owner) AND publish_call_started_at IS NULL
-                  AND lease_expires_at < now() + make_interval(secs => \(freshFor))
-                  AND NOT (event_id = ANY(\(known)))
+                WHERE event_id = ANY(\(suspects)) AND NOT (event_id = ANY(\(known)))
+                  AND state = 'running' AND lease_owner = \(owner) AND publish_call_started_at IS NULL
                 RETURNING 1),
             n AS (SELECT pg_notify(\(Store.notificationChannel), 'job') FROM (SELECT 1 FROM u LIMIT 1) AS any_job)
-            SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM n)
+            SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM n), ARRAY(
+                SELECT event_id FROM publish_jobs
+                WHERE state = 'running' AND lease_owner = \(owner) AND publish_call_started_at IS NULL
+                  AND NOT (event_id = ANY(\(known))) AND NOT (event_id = ANY(\(suspects))))
             """, logger: store.logger)
-        for (count, _) in try rows.decode((Int64, Int64).self) { return Int(count) }
-        return 0
+        for (count, _, next) in try rows.decode((Int64, Int64, [UUID]).self) { return (Int(count), next) }
+        return (0, [])
     }
 
     /// Where a job stood when an admin acted on it.

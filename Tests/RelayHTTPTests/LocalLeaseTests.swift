@@ -203,43 +203,53 @@ import TestSupport
     }
 
     /// The heartbeat gives back the jobs leased to its worker that the worker never received (a claim's
-    /// answer lost after its commit; here, leased by an insert and never handed over): once their lease is
-    /// older than a third of the worker's, they are queued again, one try fewer. A job leased just now is
-    /// not a stray yet (it may be on its way to the running set), nor is one whose publishing call was marked.
+    /// answer lost after its commit; here, leased by an insert and never handed over) once they were
+    /// unknown to it at two heartbeats in a row: queued again, one try fewer. Not a job handed over in
+    /// between (it was on its way to the worker), nor one whose publishing call was marked; a job leased
+    /// after the first heartbeat waits for the next.
     @Test func theHeartbeatGivesBackStraysItNeverReceived() async throws {
         let env = try await TestEnvironment.shared.value
         let identity = try await env.connectIdentity()
-        let worker = Self.worker(slots: 3, store: env.store, env: env)
-        let (stray, fresh, marked, handedOver) = (
-            try publish(identity, "stray"), try publish(identity, "leased just now"), try publish(identity, "stray, call marked"),
-            try publish(identity, "handed over, not started yet")
+        let worker = Self.worker(slots: 4, store: env.store, env: env)
+        let (stray, marked, handedOver, late) = (
+            try publish(identity, "stray"), try publish(identity, "stray, call marked"),
+            try publish(identity, "handed over after the first heartbeat"), try publish(identity, "leased after the first heartbeat")
         )
-        // The worker's lease is 300 s: a lease of 60 s left was taken 240 s ago, as far as the heartbeat can tell.
-        _ = try await env.store.events.enqueue([stray, marked], leasingTo: LocalLease(owner: worker.owner, seconds: 60, limit: 2))
-        _ = try await env.store.events.enqueue([fresh], leasingTo: LocalLease(owner: worker.owner, seconds: 300, limit: 1))
-        let (_, received) = try await env.store.events.enqueue([handedOver], leasingTo: LocalLease(owner: worker.owner, seconds: 60, limit: 1))
-        worker.adopt(received)
+        let (_, leased) = try await env.store.events.enqueue(
+            [stray, marked, handedOver], leasingTo: LocalLease(owner: worker.owner, seconds: 300, limit: 3))
         #expect(try await env.store.jobs.markPublishing([marked.eventID], owner: worker.owner).map { try $0.get() } == [true])
 
+        #expect(try await worker.releaseStrays() == 0, "unknown once is not yet a stray")
+        worker.adopt(leased.filter { $0.eventID == handedOver.eventID })
+        _ = try await env.store.events.enqueue([late], leasingTo: LocalLease(owner: worker.owner, seconds: 300, limit: 1))
         #expect(try await worker.releaseStrays() == 1)
-        let all = [stray, fresh, marked, handedOver].map(\.eventID)
-        var jobs: [UUID: (state: String, owner: String?, attempts: Int)] = [:]
-        for try await (id, state, leaseOwner, attempts) in try await env.store.query(
-            "SELECT event_id, state, lease_owner, attempt_count FROM publish_jobs WHERE event_id = ANY(\(all))", logger: env.logger
-        ).decode((UUID, String, String?, Int).self) {
-            jobs[id] = (state, leaseOwner, attempts)
+
+        let all = [stray, marked, handedOver, late].map(\.eventID)
+        func jobs() async throws -> [UUID: (state: String, owner: String?, attempts: Int)] {
+            var jobs: [UUID: (state: String, owner: String?, attempts: Int)] = [:]
+            for try await (id, state, leaseOwner, attempts) in try await env.store.query(
+                "SELECT event_id, state, lease_owner, attempt_count FROM publish_jobs WHERE event_id = ANY(\(all))", logger: env.logger
+            ).decode((UUID, String, String?, Int).self) {
+                jobs[id] = (state, leaseOwner, attempts)
+            }
+            return jobs
         }
+        var now = try await jobs()
         // Queued again for any worker (the test relay's may have claimed it since: then its first try).
-        #expect(jobs[stray.eventID]?.owner != worker.owner)
-        #expect(jobs[stray.eventID].map { $0.state == "queued" ? $0.attempts == 0 : $0.attempts == 1 } == true)
-        #expect(jobs[fresh.eventID]?.state == "running")
-        #expect(jobs[fresh.eventID]?.owner == worker.owner)
-        #expect(jobs[marked.eventID]?.state == "running")
-        #expect(jobs[marked.eventID]?.owner == worker.owner)
-        #expect(jobs[handedOver.eventID]?.owner == worker.owner, "a job the worker holds for starting is not a stray")
+        #expect(now[stray.eventID]?.owner != worker.owner)
+        #expect(now[stray.eventID].map { $0.state == "queued" ? $0.attempts == 0 : $0.attempts == 1 } == true)
+        #expect(now[marked.eventID]?.state == "running")
+        #expect(now[marked.eventID]?.owner == worker.owner)
+        #expect(now[handedOver.eventID]?.owner == worker.owner, "a job handed over to the worker is not a stray")
+        #expect(now[late.eventID]?.owner == worker.owner, "a job unknown at one heartbeat only is not a stray yet")
+
+        #expect(try await worker.releaseStrays() == 1)
+        now = try await jobs()
+        #expect(now[late.eventID]?.owner != worker.owner)
+        #expect(now[handedOver.eventID]?.owner == worker.owner)
 
         _ = try await env.store.jobs.finish(
-            [fresh, marked, handedOver].map {
+            [marked, handedOver].map {
                 FinishedTry(eventID: $0.eventID, owner: worker.owner, tryNumber: 1, transition: .succeeded(["post_id": "1"]), attempts: [])
             })
     }
