@@ -213,6 +213,10 @@ public final class PublishWorker: Service, Sendable {
             guard !Task.isCancelled else { continue }
             do {
                 try await renewLeases()
+            } catch {
+                logger.warning("could not renew leases", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            do {
                 let strays = try await releaseStrays()
                 if strays > 0 {
                     logger.warning(
@@ -220,7 +224,7 @@ public final class PublishWorker: Service, Sendable {
                         metadata: ["jobs": "\(strays)"])
                 }
             } catch {
-                logger.warning("could not renew leases", metadata: ["error": "\(String(reflecting: error))"])
+                logger.warning("could not look for jobs leased to this worker that it never received", metadata: ["error": "\(String(reflecting: error))"])
             }
         }
     }
