@@ -187,7 +187,7 @@ public final class PublishWorker: Service, Sendable {
         var pause = Duration.milliseconds(100)
         while ContinuousClock.now < deadline {
             do {
-                let count = try await store.jobs.releaseUnstarted(events, owner: owner)
+                let count = try await store.jobs.requeueUnreceived(events, owner: owner)
                 if count > 0 {
                     logger.warning(
                         "queued again jobs leased to this worker by a batch insert whose answer was lost",
@@ -232,12 +232,13 @@ public final class PublishWorker: Service, Sendable {
     /// Queues again the jobs leased to this worker's owner that it neither runs nor holds for starting,
     /// and did not at the last heartbeat either, if their publishing call was never marked: a claim whose
     /// answer was lost after its commit leased them, and they would otherwise wait for their lease to run
-    /// out (`JobQueue.releaseStrays(owner:known:suspects:)`). A job just claimed or handed over reaches the
-    /// running set long before the next heartbeat, so it is never taken for a stray.
+    /// out (`JobQueue.requeueUnreceived`). A job just claimed or handed over reaches the running set long
+    /// before the next heartbeat, so it is never taken for a stray.
     @discardableResult
     public func releaseStrays() async throws -> Int {
         let known = running.withLock { Array($0) } + adopted.withLock { $0.map(\.eventID) }
-        let (released, next) = try await store.jobs.releaseStrays(owner: owner, known: known, suspects: suspects.withLock { $0 })
+        let released = try await store.jobs.requeueUnreceived(suspects.withLock { $0 }, owner: owner, except: known)
+        let next = try await store.jobs.unreceived(owner: owner, except: known)
         suspects.withLock { $0 = next }
         return released
     }

@@ -270,20 +270,21 @@ public struct JobQueue: Sendable {
         return 0
     }
 
-    /// Queues again, as if never leased, the jobs of `events` that a batch insert leased to `owner`
-    /// (`EventRepository.enqueue(_:leasingTo:)`) and that never started: for a batch whose answer was lost
-    /// (a connection that failed after the commit), the worker never received them, and they would otherwise
-    /// wait for their lease to run out. Jobs not leased to `owner`, already tried or whose publishing call
-    /// was marked are left alone. Notifies the workers; returns how many were queued again.
+    /// Queues again, one try fewer, the jobs of `events` still leased to `owner`, not among `known` (the jobs
+    /// its worker runs or is about to start) and never marked for a publishing call: the worker never
+    /// received them (a batch insert's or a claim's answer lost after its commit), so no try of theirs
+    /// started, and they would otherwise wait for their lease to run out. Notifies the workers; returns how
+    /// many were queued again.
     @discardableResult
-    public func releaseUnstarted(_ events: [UUID], owner: String) async throws -> Int {
+    public func requeueUnreceived(_ events: [UUID], owner: String, except known: [UUID] = []) async throws -> Int {
         let rows = try await store.write(
             """
             WITH u AS (
                 UPDATE publish_jobs SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL,
-                    attempt_count = attempt_count - 1, started_at = NULL, updated_at = now()
-                WHERE event_id = ANY(\(events)) AND state = 'running' AND lease_owner = \(owner)
-                  AND publish_call_started_at IS NULL AND attempt_count = 1
+                    attempt_count = attempt_count - 1, started_at = CASE WHEN attempt_count = 1 THEN NULL ELSE started_at END,
+                    updated_at = now()
+                WHERE event_id = ANY(\(events)) AND NOT (event_id = ANY(\(known)))
+                  AND state = 'running' AND lease_owner = \(owner) AND publish_call_started_at IS NULL
                 RETURNING 1),
             n AS (SELECT pg_notify(\(Store.notificationChannel), 'job') FROM (SELECT 1 FROM u LIMIT 1) AS any_job)
             SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM n)
@@ -292,30 +293,18 @@ public struct JobQueue: Sendable {
         return 0
     }
 
-    /// Queues again, one try fewer, the `suspects` still leased to `owner`, still not among `known` (the
-    /// jobs its worker runs or is about to start) and never marked for a publishing call: the worker never
-    /// received them (a claim's answer lost after its commit), so no try of theirs started. Returns how many
-    /// were queued again (the workers are notified) and the next suspects: the jobs leased to `owner`,
-    /// unmarked and unknown to its worker now. A job is released only when it was unknown at two calls a
-    /// heartbeat apart, so one just claimed and on its way to the running set never is.
-    public func releaseStrays(owner: String, known: [UUID], suspects: [UUID]) async throws -> (released: Int, suspects: [UUID]) {
-        let rows = try await store.write(
+    /// The jobs leased to `owner`, not among `known` and never marked for a publishing call: the ones its
+    /// worker may never have received. Those still so a heartbeat later are strays (`requeueUnreceived`).
+    public func unreceived(owner: String, except known: [UUID]) async throws -> [UUID] {
+        let rows = try await store.query(
             """
-            WITH u AS (
-                UPDATE publish_jobs SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL,
-                    attempt_count = attempt_count - 1, started_at = CASE WHEN attempt_count = 1 THEN NULL ELSE started_at END,
-                    updated_at = now()
-                WHERE event_id = ANY(\(suspects)) AND NOT (event_id = ANY(\(known)))
-                  AND state = 'running' AND lease_owner = \(owner) AND publish_call_started_at IS NULL
-                RETURNING 1),
-            n AS (SELECT pg_notify(\(Store.notificationChannel), 'job') FROM (SELECT 1 FROM u LIMIT 1) AS any_job)
-            SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM n), ARRAY(
-                SELECT event_id FROM publish_jobs
-                WHERE state = 'running' AND lease_owner = \(owner) AND publish_call_started_at IS NULL
-                  AND NOT (event_id = ANY(\(known))) AND NOT (event_id = ANY(\(suspects))))
+            SELECT event_id FROM publish_jobs
+            WHERE state = 'running' AND lease_owner = \(owner) AND publish_call_started_at IS NULL
+              AND NOT (event_id = ANY(\(known)))
             """, logger: store.logger)
-        for (count, _, next) in try rows.decode((Int64, Int64, [UUID]).self) { return (Int(count), next) }
-        return (0, [])
+        var events: [UUID] = []
+        for try await event in rows.decode(UUID.self) { events.append(event) }
+        return events
     }
 
     /// Where a job stood when an admin acted on it.

@@ -182,7 +182,7 @@ import TestSupport
         #expect(try await env.store.jobs.markPublishing([marked.eventID], owner: owner).map { try $0.get() } == [true])
 
         let all = [mine, marked, theirs].map(\.eventID)
-        #expect(try await env.store.jobs.releaseUnstarted(all, owner: owner) == 1)
+        #expect(try await env.store.jobs.requeueUnreceived(all, owner: owner) == 1)
         var states: [UUID: (String, String?)] = [:]
         for try await (id, state, leaseOwner) in try await env.store.query(
             "SELECT event_id, state, lease_owner FROM publish_jobs WHERE event_id = ANY(\(all))", logger: env.logger
