@@ -144,6 +144,7 @@ public final class CallbackWorker: Service, Sendable {
             httpStatus: status, error: failure, responseExcerpt: excerpt, startedAt: started,
             durationMilliseconds: ProviderSession.milliseconds(since: clock),
             next: next, disablesSubscription: status == 410 && callback.subscriptionID != nil)
+        EngineMetrics.callbackDelivery(next)
         do {
             try await records.submit(RecordedDelivery(callbackID: callback.id, owner: owner, attempt: callback.attempt, delivery: delivery))
         } catch {

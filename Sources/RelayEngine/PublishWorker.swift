@@ -301,6 +301,9 @@ public final class PublishWorker: Service, Sendable {
             }
         }
         let transition = policy.transition(after: outcome, tryNumber: job.tryNumber, now: Date(), jitter: Double.random(in: 0...1))
+        // Counted before the outcome is written: whoever sees the outcome sees it counted.
+        EngineMetrics.providerCalls(attempts, provider: provider)
+        EngineMetrics.tryEnded(provider: provider, transition: transition)
         await record(job, transition: transition, attempts: attempts, logger: logger)
         broker.finished(job.eventID)
     }

@@ -16,9 +16,12 @@ public func buildRouter(
     store: Store, intake: PublishIntake, webhooks: StandardWebhooks, policy: AddressPolicy, logger: Logger
 ) -> Router<RelayRequestContext> {
     let router = Router(context: RelayRequestContext.self)
+    // Outside the envelope's: it counts every answer by its status, refusals included.
+    router.add(middleware: RequestMetricsMiddleware())
     router.add(middleware: EnvelopeMiddleware(logger: logger))
     let authenticator = APIKeyAuthenticator(store: store, cache: AuthenticationCache())
     HealthController(store: store).addRoutes(to: router)
+    MetricsController().addRoutes(to: router)
     PushController(store: store, intake: intake, authenticator: authenticator).addRoutes(to: router)
     EventController(store: store, intake: intake, authenticator: authenticator).addRoutes(to: router)
     WebhookController(store: store, intake: intake, verifier: webhooks).addRoutes(to: router)
@@ -44,6 +47,7 @@ public enum RelayServer {
         shutdownSignals: [UnixSignal] = [], prepare: @Sendable (Store) async throws -> Void = { _ in },
         onReady: @escaping @Sendable (Ready) async -> Void = { _ in }
     ) async throws {
+        RelayMetrics.bootstrap()
         let client = PostgresClient(
             configuration: database.clientConfiguration(maximumConnections: max(10, configuration.workers + 8)),
             backgroundLogger: logger)
