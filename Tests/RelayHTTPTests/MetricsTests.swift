@@ -49,6 +49,9 @@ import TestSupport
         let names = Set(Self.samples(reply.text).map(\.name))
         #expect(names.contains("http_server_requests_total"))
         #expect(names.allSatisfy { $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") } })
+        // From 1 ms (an API answer) to 5 minutes (a large video's upload).
+        let buckets = Self.samples(reply.text).filter { $0.name == "http_server_request_duration_seconds_bucket" }.compactMap { $0.labels["le"] }
+        #expect(Set(buckets).isSuperset(of: ["0.001", "0.0025", "300.0", "+Inf"]))
     }
 
     @Test func countsRequestsByRouteAndStatus() async throws {
