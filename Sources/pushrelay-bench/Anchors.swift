@@ -6,15 +6,20 @@ import RelayStore
 enum Anchors {
     /// Anchor A: pgbench, 32 clients for `seconds`, each transaction one INSERT of a ~1 KB jsonb row with a unique text
     /// key, `synchronous_commit` on (the server default): PostgreSQL's own ceiling for "persist one webhook".
-    static func pgbench(_ env: BenchEnvironment, seconds: Int) async throws -> Double {
+    /// Also PostgreSQL's CPU per transaction, in µs (`CPUSample`).
+    static func pgbench(_ env: BenchEnvironment, seconds: Int) async throws -> (tps: Double, postgresCPUPerTransaction: Double) {
         let insert = try await InsertScript(env)
         defer { insert.remove() }
+        let cpuBefore = CPUSample.take()
         let result = try insert.pgbench(["-c", "32", "-j", "2", "-T", String(seconds)])
+        let cpu = CPUSample.take()
         guard result.status == 0,
             let line = result.output.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
             let tps = Double(line.dropFirst(6).prefix { $0 != " " })
         else { throw BenchError("pgbench: \(result.output.suffix(600))") }
-        return tps
+        let transactions = result.output.split(separator: "\n").first { $0.hasPrefix("number of transactions actually processed: ") }
+            .flatMap { Int($0.split(separator: " ").last ?? "") } ?? Int(tps * Double(seconds))
+        return (tps, cpu.perItem(since: cpuBefore, items: transactions).postgres)
     }
 
     /// Anchor C: the same insert from one pgbench client at 50 transactions a second (`count` of them), so

@@ -43,8 +43,12 @@ struct BenchCommand: AsyncParsableCommand {
             var pgbench: Double?
             if wanted("pgbench") {
                 step("anchor A: pgbench, 32 clients, \(seconds) s")
-                pgbench = try await Anchors.pgbench(env, seconds: seconds)
-                report.figures.append(Figure(name: "pgbench single-row insert (anchor A)", value: pgbench, unit: "tx/s", anchor: "", target: "", met: nil))
+                let anchor = try await Anchors.pgbench(env, seconds: seconds)
+                pgbench = anchor.tps
+                report.figures.append(
+                    Figure(
+                        name: "pgbench single-row insert (anchor A)", value: anchor.tps, unit: "tx/s", anchor: "", target: "", met: nil,
+                        note: "CPU per tx: PostgreSQL \(Self.micros(anchor.postgresCPUPerTransaction))"))
             }
 
             if wanted("ingest") {
@@ -56,7 +60,9 @@ struct BenchCommand: AsyncParsableCommand {
                         anchorValue: pgbench, ratio: pgbench.map { ingest.acceptedPerSecond / $0 }, target: "≥ 1.0×",
                         met: pgbench.map { ingest.acceptedPerSecond >= $0 },
                         note: "p50 \(Self.ms(ingest.p50)), p99 \(Self.ms(ingest.p99))"
-                            + (ingest.relayCPUPerRequest.map { ", relay CPU \(Int($0.rounded())) µs/req" } ?? "")))
+                            + (ingest.relayCPUPerRequest.map { "; CPU per req: relay \(Self.micros($0))" } ?? "")
+                            + (ingest.postgresCPUPerRequest.map { ", PostgreSQL \(Self.micros($0))" } ?? "")
+                            + (ingest.loadCPUPerRequest.map { ", load generator \(Self.micros($0))" } ?? "")))
                 if let pacedP99 = ingest.pacedP99 {
                     report.figures.append(
                         Figure(
@@ -89,7 +95,9 @@ struct BenchCommand: AsyncParsableCommand {
                     Figure(
                         name: "engine end to end (claim → provider → attempt → callback)", value: engine.eventsPerSecond, unit: "events/s",
                         anchor: "anchor B", anchorValue: pgqueuer, ratio: pgqueuer.map { engine.eventsPerSecond / $0 }, target: "≥ 2×",
-                        met: pgqueuer.map { engine.eventsPerSecond >= 2 * $0 }))
+                        met: pgqueuer.map { engine.eventsPerSecond >= 2 * $0 },
+                        note: "CPU per event: relay \(engine.cpuPerEvent.relay.map(Self.micros) ?? "?"), PostgreSQL "
+                            + "\(Self.micros(engine.cpuPerEvent.postgres)), sandbox and subscriber \(Self.micros(engine.cpuPerEvent.bench))"))
                 report.figures.append(
                     Figure(
                         name: "enqueue → provider call under load p50", value: engine.loadedP50, unit: "ms", anchor: "live rate",
@@ -132,6 +140,7 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     static func ms(_ value: Double) -> String { String(format: "%.2f ms", value) }
+    static func micros(_ value: Double) -> String { "\(Int(value.rounded())) µs" }
 
     /// CPU count, model and memory, from /proc.
     static func machine() -> String {

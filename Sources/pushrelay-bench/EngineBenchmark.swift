@@ -16,6 +16,9 @@ enum EngineBenchmark {
         var loadedRate: Double
         var loadedP50: Double
         var loadedP99: Double
+        /// CPU per event while the queued events drain, in µs: the relay, PostgreSQL, and this process (the
+        /// sandbox answering the provider calls, the subscriber receiving the callbacks).
+        var cpuPerEvent: (relay: Double?, postgres: Double, bench: Double)
     }
 
     static func run(_ env: BenchEnvironment, events: Int, idleSamples: Int, workers: Int, loadSeconds: Int) async throws -> Result {
@@ -50,6 +53,8 @@ enum EngineBenchmark {
         let clock = ContinuousClock()
         let started = clock.now
         let relay = try await env.startRelay(database: database, ["PUSHRELAY_WORKERS": String(workers)], name: "engine")
+        // From the relay's readiness: its start (migrations checked, pools opened) is not an event's cost.
+        let cpuBefore = CPUSample.take(relay: relay.pid)
         defer { relay.signal(SIGKILL) }
         // The benchmark may poll (it is not a test): every 20 ms, until every event is final and called back.
         while counter.count < events {
@@ -57,6 +62,7 @@ enum EngineBenchmark {
             if clock.now - started > .seconds(600) { throw BenchError("the engine did not finish \(events) events in 10 minutes") }
         }
         let elapsed = clock.now - started
+        let cpuPerEvent = CPUSample.take(relay: relay.pid).perItem(since: cpuBefore, items: events)
         let final = try await env.finalJobs(database)
         guard final == events else { throw BenchError("\(final) of \(events) events final") }
         let eventsPerSecond = Double(events) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
@@ -99,7 +105,8 @@ enum EngineBenchmark {
         return Result(
             eventsPerSecond: eventsPerSecond, idleP50: Double(histogram.valueAtPercentile(50)) / 1000,
             idleP99: Double(histogram.valueAtPercentile(99)) / 1000, loadedRate: loaded.rate,
-            loadedP50: Double(loaded.latencies.valueAtPercentile(50)) / 1000, loadedP99: Double(loaded.latencies.valueAtPercentile(99)) / 1000)
+            loadedP50: Double(loaded.latencies.valueAtPercentile(50)) / 1000, loadedP99: Double(loaded.latencies.valueAtPercentile(99)) / 1000,
+            cpuPerEvent: cpuPerEvent)
     }
 
     /// Sends `rate` events a second for `seconds` from 8 connections, each at its scheduled time (open loop:

@@ -18,6 +18,9 @@ enum IngestBenchmark {
         /// The relay's CPU time (user + system) per accepted request during the timed load, in µs: steadier
         /// than req/s on a shared machine, and what a change to the request path changes.
         var relayCPUPerRequest: Double?
+        /// PostgreSQL's and the load generator's (this process's) CPU per accepted request, in µs.
+        var postgresCPUPerRequest: Double?
+        var loadCPUPerRequest: Double?
     }
 
     static let clients = 32
@@ -29,15 +32,17 @@ enum IngestBenchmark {
         let identity = try await env.connectIdentity(base: relay.baseURL)
         // Warm up connections and the relay's pool.
         _ = try await load(env, relay.baseURL, identity.token, seconds: 1, rate: nil)
-        let cpuBefore = ProcessUsage.cpuSeconds(pid: relay.pid)
+        let cpuBefore = CPUSample.take(relay: relay.pid)
         let (count, elapsed, latencies) = try await load(env, relay.baseURL, identity.token, seconds: seconds, rate: nil)
-        let cpuAfter = ProcessUsage.cpuSeconds(pid: relay.pid)
+        let cpu = CPUSample.take(relay: relay.pid).perItem(since: cpuBefore, items: count)
         let histogram = histogram(latencies)
         var result = Result(
             acceptedPerSecond: Double(count) / elapsed, p50: Double(histogram.valueAtPercentile(50)) / 1000,
             p99: Double(histogram.valueAtPercentile(99)) / 1000)
-        if let cpuBefore, let cpuAfter, count > 0 {
-            result.relayCPUPerRequest = (cpuAfter - cpuBefore) / Double(count) * 1_000_000
+        if count > 0 {
+            result.relayCPUPerRequest = cpu.relay
+            result.postgresCPUPerRequest = cpu.postgres
+            result.loadCPUPerRequest = cpu.bench
         }
         if let pacedRate {
             let paced = try await load(env, relay.baseURL, identity.token, seconds: seconds, rate: pacedRate)

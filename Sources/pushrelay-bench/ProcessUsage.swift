@@ -24,3 +24,50 @@ enum ProcessUsage {
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 }
+
+/// The CPU time of the machine's shares during a step: the relay under measurement, PostgreSQL (every
+/// process named `postgres`, and the backends that ended meanwhile, through their postmaster's count of
+/// its reaped children) and this process (the load generator, the sandbox, the subscriber). The difference
+/// of two samples, per request or event, says where a figure's CPU went; pgbench's share is PostgreSQL's.
+struct CPUSample {
+    var relay: Double?
+    var postgres: Double
+    var bench: Double
+
+    static func take(relay: Int32? = nil) -> CPUSample {
+        CPUSample(relay: relay.flatMap { ProcessUsage.cpuSeconds(pid: $0) }, postgres: ProcessUsage.postgresSeconds(), bench: ProcessUsage.cpuSeconds(pid: getpid()) ?? 0)
+    }
+
+    /// Microseconds of each share per item (request, transaction, event) between `earlier` and this sample.
+    func perItem(since earlier: CPUSample, items: Int) -> (relay: Double?, postgres: Double, bench: Double) {
+        let count = Double(max(items, 1))
+        let relay = self.relay.map { ($0 - (earlier.relay ?? 0)) / count * 1_000_000 }
+        return (relay, (postgres - earlier.postgres) / count * 1_000_000, (bench - earlier.bench) / count * 1_000_000)
+    }
+}
+
+extension ProcessUsage {
+    /// User plus system CPU seconds of every process named `postgres` on this machine, plus what their
+    /// postmasters counted for children already reaped (backends of connections that closed). Zero when the
+    /// server runs elsewhere (`DATABASE_URL` on another host).
+    static func postgresSeconds() -> Double {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return 0 }
+        var processes: [(pid: Int32, parent: Int32, own: Double, reaped: Double)] = []
+        let tick = Double(sysconf(Int32(_SC_CLK_TCK)))
+        for entry in entries {
+            guard let pid = Int32(entry), let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let nameStart = text.firstIndex(of: "("), let nameEnd = text.lastIndex(of: ")"),
+                text[text.index(after: nameStart)..<nameEnd] == "postgres"
+            else { continue }
+            // After the name: state, ppid (2nd), …, utime (12th), stime, cutime, cstime (15th).
+            let fields = text[text.index(after: nameEnd)...].split(separator: " ")
+            guard fields.count > 14, let parent = Int32(fields[1]), let user = Double(fields[11]), let system = Double(fields[12]),
+                let childUser = Double(fields[13]), let childSystem = Double(fields[14])
+            else { continue }
+            processes.append((pid, parent, (user + system) / tick, (childUser + childSystem) / tick))
+        }
+        let pids = Set(processes.map(\.pid))
+        // A postmaster is a postgres process whose parent is not one; its reaped children are its backends.
+        return processes.reduce(0) { total, process in total + process.own + (pids.contains(process.parent) ? 0 : process.reaped) }
+    }
+}
