@@ -55,7 +55,8 @@ final class RequestSeries: Sendable {
     private let all = Mutex<[Key: Series]>([:])
 
     /// `route` is the matched route's pattern (`/push/identities/{identity_token}/**`), never the path
-    /// itself: the label keeps a small set of values. Requests that matched no route share `unmatched`.
+    /// itself: the label keeps a small set of values. Paths that match no route share Hummingbird's
+    /// `NotFound`; a request answered before the router looked (none today) would count as `unmatched`.
     func record(route: String?, method: HTTPRequest.Method, status: Int, since started: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - started
         let key = Key(route: route ?? "unmatched", method: method, status: status)

@@ -63,6 +63,15 @@ import TestSupport
             .POST, "/push/identities/\(unknown)/twitter/post.json", body: #"{"request":{"push":{"post":{"message":"nobody"}}}}"#)
         #expect(reply.status == 404)
         #expect(try await Self.value("http_server_requests_total", refused, in: env) >= before + 1)
+
+        // A path that matches no route counts under one label value, not under its own path.
+        let nowhere = ["http_route": "NotFound", "http_request_method": "GET", "http_response_status_code": "404"]
+        let strayBefore = try await Self.value("http_server_requests_total", nowhere, in: env)
+        let stray = UUID().uuidString
+        #expect(try await env.send(.GET, "/nowhere/\(stray)", authenticated: false).status == 404)
+        let exposition = try await env.send(.GET, "/metrics", authenticated: false).text
+        #expect(!exposition.contains(stray))
+        #expect(try await Self.value("http_server_requests_total", nowhere, in: env) >= strayBefore + 1)
     }
 
     @Test func countsTriesAndProviderCallsByOutcome() async throws {
