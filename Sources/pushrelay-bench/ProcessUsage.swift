@@ -15,13 +15,22 @@ enum ProcessUsage {
 
     /// User plus system CPU time in seconds so far, from `/proc/<pid>/stat` (`utime` and `stime`).
     static func cpuSeconds(pid: Int32) -> Double? {
+        stat(pid: pid)?.own
+    }
+
+    /// What `/proc/<pid>/stat` says of a process: its command name, its parent, its own CPU seconds (`utime`
+    /// + `stime`) and those of its children it has reaped (`cutime` + `cstime`).
+    static func stat(pid: Int32) -> (name: String, parent: Int32, own: Double, reaped: Double)? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let nameEnd = text.lastIndex(of: ")")
+            let nameStart = text.firstIndex(of: "("), let nameEnd = text.lastIndex(of: ")")
         else { return nil }
-        // Fields after the command name, which may hold spaces: state is field 3, utime 14 and stime 15.
+        // Fields after the name, which may hold spaces: state, ppid (2nd), …, utime (12th), stime, cutime, cstime.
         let fields = text[text.index(after: nameEnd)...].split(separator: " ")
-        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        guard fields.count > 14, let parent = Int32(fields[1]), let user = Double(fields[11]), let system = Double(fields[12]),
+            let childUser = Double(fields[13]), let childSystem = Double(fields[14])
+        else { return nil }
+        let tick = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return (String(text[text.index(after: nameStart)..<nameEnd]), parent, (user + system) / tick, (childUser + childSystem) / tick)
     }
 }
 
@@ -52,19 +61,9 @@ extension ProcessUsage {
     /// server runs elsewhere (`DATABASE_URL` on another host).
     static func postgresSeconds() -> Double {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return 0 }
-        var processes: [(pid: Int32, parent: Int32, own: Double, reaped: Double)] = []
-        let tick = Double(sysconf(Int32(_SC_CLK_TCK)))
-        for entry in entries {
-            guard let pid = Int32(entry), let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                let nameStart = text.firstIndex(of: "("), let nameEnd = text.lastIndex(of: ")"),
-                text[text.index(after: nameStart)..<nameEnd] == "postgres"
-            else { continue }
-            // After the name: state, ppid (2nd), …, utime (12th), stime, cutime, cstime (15th).
-            let fields = text[text.index(after: nameEnd)...].split(separator: " ")
-            guard fields.count > 14, let parent = Int32(fields[1]), let user = Double(fields[11]), let system = Double(fields[12]),
-                let childUser = Double(fields[13]), let childSystem = Double(fields[14])
-            else { continue }
-            processes.append((pid, parent, (user + system) / tick, (childUser + childSystem) / tick))
+        let processes = entries.compactMap { entry -> (pid: Int32, parent: Int32, own: Double, reaped: Double)? in
+            guard let pid = Int32(entry), let stat = stat(pid: pid), stat.name == "postgres" else { return nil }
+            return (pid, stat.parent, stat.own, stat.reaped)
         }
         let pids = Set(processes.map(\.pid))
         // A postmaster is a postgres process whose parent is not one; its reaped children are its backends.
