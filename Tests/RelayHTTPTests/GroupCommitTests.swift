@@ -106,21 +106,26 @@ import TestSupport
         }
     }
 
-    /// The ends of several tries in one CALL: each is written only while its owner holds the lease.
-    @Test func theEndsOfTriesShareACommitAndALostLeaseWritesNothing() async throws {
-        let env = try await TestEnvironment.shared.value
-        let identity = try await env.connectIdentity()
-        // Scheduled far ahead, so that no worker of the test relay takes them; then leased here by hand.
+    /// Queues `count` tweets scheduled a day ahead, so that no worker of the test relay takes them (the tests lease
+    /// them by hand); their event ids.
+    static func scheduledJobs(_ env: TestEnvironment, _ identity: TestIdentity, count: Int, text: String) async throws -> [UUID] {
         let later = RFC3339.format(Date().addingTimeInterval(86_400))
-        let jobs = try (0..<2).map { number -> NewPublish in
+        let jobs = try (0..<count).map { number -> NewPublish in
             let route = try #require(MatchedOperation.match("twitter/post"))
-            let body: JSONValue = ["request": ["push": ["post": ["message": .string("held \(number)")]], "schedule": ["at": .string(later)]]]
+            let body: JSONValue = ["request": ["push": ["post": ["message": .string("\(text) \(number)")]], "schedule": ["at": .string(later)]]]
             return NewPublish(
                 request: try PushRequestParser.parse(body, route: route), identityToken: try #require(UUID(uuidString: identity.token)),
                 source: "push_api", idempotencyKey: nil, requestHash: nil, apiKeyID: nil, body: body)
         }
         _ = try await env.store.events.enqueue(jobs).map { try $0.get() }
-        let ids = jobs.map(\.eventID)
+        return jobs.map(\.eventID)
+    }
+
+    /// The ends of several tries in one CALL: each is written only while its owner holds the lease.
+    @Test func theEndsOfTriesShareACommitAndALostLeaseWritesNothing() async throws {
+        let env = try await TestEnvironment.shared.value
+        let identity = try await env.connectIdentity()
+        let ids = try await Self.scheduledJobs(env, identity, count: 2, text: "held")
         try await env.store.write(
             """
             UPDATE publish_jobs SET state = 'running', lease_owner = 'test-owner', lease_expires_at = now() + interval '1 minute',
@@ -154,6 +159,59 @@ import TestSupport
         #expect(states.first?.2 == 1)
         #expect(states.last?.0 == "running")
         #expect(states.last?.2 == 0)
+    }
+
+    /// Two tries of one batch rate-limited on the same identity and provider make one pause, until the later of
+    /// their resets (one statement writes the whole batch: PostgreSQL refuses to update one row twice in it);
+    /// the answer keeps the batch's order when the lost lease comes first.
+    @Test func twoRateLimitsOfOneIdentityInOneBatchMakeOnePause() async throws {
+        let env = try await TestEnvironment.shared.value
+        let identity = try await env.connectIdentity()
+        let ids = try await Self.scheduledJobs(env, identity, count: 3, text: "paused")
+        try await env.store.write(
+            """
+            UPDATE publish_jobs SET state = 'running', lease_expires_at = now() + interval '1 minute', attempt_count = 1,
+                lease_owner = CASE WHEN event_id = \(ids[0]) THEN 'someone-else' ELSE 'test-owner' END
+            WHERE event_id = ANY(\(ids))
+            """, logger: env.logger)
+        let limited = ProviderAttempt(
+            step: "tweets.create", method: "POST", url: "https://api.x.com/2/tweets", requestSummary: ["text_length": 8], httpStatus: 429,
+            outcome: .rateLimited, responseExcerpt: "{}", error: nil, startedAt: Date(), durationMilliseconds: 2)
+        let sooner = Date().addingTimeInterval(600)
+        let latest = Date().addingTimeInterval(1200)
+        let rateLimited = RelayError(status: 429, info: "rate limited")
+        let held = try await Self.reporting { try await env.store.jobs.finish([
+            FinishedTry(
+                eventID: ids[0], owner: "test-owner", tryNumber: 1, transition: .succeeded(["post_id": "0"]), attempts: [limited]),
+            FinishedTry(
+                eventID: ids[1], owner: "test-owner", tryNumber: 1,
+                transition: .requeue(runAt: latest, lastError: rateLimited, pausesIdentity: true), attempts: [limited]),
+            FinishedTry(
+                eventID: ids[2], owner: "test-owner", tryNumber: 1,
+                transition: .requeue(runAt: sooner, lastError: rateLimited, pausesIdentity: true), attempts: [limited]),
+        ]) }.map { try $0.get() }
+        #expect(held == [false, true, true])
+
+        let pauses = try await env.store.query(
+            """
+            SELECT extract(epoch FROM paused_until)::float8 FROM provider_pauses
+            WHERE identity_token = \(try #require(UUID(uuidString: identity.token))) AND provider = 'twitter'
+            """, logger: env.logger)
+        var until: [Double] = []
+        for try await value in pauses.decode(Double.self) { until.append(value) }
+        #expect(until.count == 1)
+        #expect(abs((until.first ?? 0) - latest.timeIntervalSince1970) < 0.01, "the later reset wins")
+
+        let rows = try await env.store.query(
+            """
+            SELECT j.event_id, j.state, j.lease_owner, (SELECT count(*)::int FROM provider_attempts a WHERE a.event_id = j.event_id)
+            FROM publish_jobs j WHERE j.event_id = ANY(\(ids))
+            """, logger: env.logger)
+        var jobStates: [UUID: (String, String?, Int)] = [:]
+        for try await (id, state, owner, attempts) in rows.decode((UUID, String, String?, Int).self) { jobStates[id] = (state, owner, attempts) }
+        #expect(jobStates[ids[0]]?.0 == "running" && jobStates[ids[0]]?.1 == "someone-else" && jobStates[ids[0]]?.2 == 0)
+        #expect(jobStates[ids[1]]?.0 == "queued" && jobStates[ids[1]]?.2 == 1)
+        #expect(jobStates[ids[2]]?.0 == "queued" && jobStates[ids[2]]?.2 == 1)
     }
 
     /// A batch PostgreSQL refuses is written again item by item: only the item it refuses fails.
