@@ -21,7 +21,7 @@ public func buildRouter(
     router.add(middleware: EnvelopeMiddleware(logger: logger))
     let authenticator = APIKeyAuthenticator(store: store, cache: AuthenticationCache())
     HealthController(store: store).addRoutes(to: router)
-    MetricsController().addRoutes(to: router)
+    MetricsController(store: store).addRoutes(to: router)
     PushController(store: store, intake: intake, authenticator: authenticator).addRoutes(to: router)
     EventController(store: store, intake: intake, authenticator: authenticator).addRoutes(to: router)
     WebhookController(store: store, intake: intake, verifier: webhooks).addRoutes(to: router)

@@ -1,7 +1,12 @@
 import Foundation
+import PostgresNIO
 import ProviderSandbox
+import RelayCore
+import RelayStore
 import Testing
 import TestSupport
+
+@testable import RelayHTTP
 
 /// `GET /metrics`: Prometheus's text format, counting what the relay did. Tests share one relay and run in
 /// parallel, so each reads a counter before and after its own work and expects at least its own share.
@@ -116,5 +121,74 @@ import TestSupport
             after = try await Self.value("pushrelay_callback_deliveries_total", delivered, in: env)
         }
         #expect(after >= before + 1)
+    }
+
+    /// The queues' gauges come from PostgreSQL at each scrape, for the whole database.
+    @Test func showsTheQueuesDepthFromTheDatabase() async throws {
+        let env = try await TestEnvironment.shared.value
+        let text = try await env.send(.GET, "/metrics", authenticated: false).text
+        let samples = Self.samples(text)
+        #expect(samples.contains { $0.name == "pushrelay_database_up" && $0.value == 1 })
+        for state in ["scheduled", "queued", "running"] {
+            #expect(samples.contains { $0.name == "pushrelay_queue_jobs" && $0.labels == ["state": state] }, "no \(state) jobs gauge")
+        }
+        for name in ["pushrelay_queue_due_jobs", "pushrelay_queue_oldest_due_seconds", "pushrelay_callbacks_oldest_due_seconds"] {
+            #expect(samples.contains { $0.name == name }, "no \(name)")
+        }
+        #expect(samples.filter { $0.name == "pushrelay_callbacks" }.count == 2)
+    }
+
+    /// When the queues cannot be read, the gauges are absent (not the last values seen) and
+    /// `pushrelay_database_up` is 0.
+    @Test func withoutTheDatabaseOnlyItsUpGaugeIsShown() {
+        let samples = Self.samples(String(decoding: QueueMetrics.render(nil), as: UTF8.self))
+        #expect(samples.map(\.name) == ["pushrelay_database_up"])
+        #expect(samples.first?.value == 0)
+    }
+
+    /// What `Store.queueDepth()` counts, on a database of this test's own (no worker takes its jobs).
+    @Test func theQueueDepthCountsWaitingWorkAndItsAge() async throws {
+        let env = try await TestEnvironment.shared.value
+        let database = try await PrivateDatabase.create(logger: env.logger)
+        defer { database.close() }
+        let store = database.store
+        let empty = try await store.queueDepth()
+        let counts: [Int] = [empty.jobsScheduled, empty.jobsQueued, empty.jobsRunning, empty.jobsDue, empty.callbacksPending, empty.callbacksDelivering]
+        #expect(counts == [0, 0, 0, 0, 0, 0])
+        #expect(empty.oldestDueJobSeconds == 0 && empty.oldestDueCallbackSeconds == 0)
+
+        let identity = try await database.connectTwitterIdentity(userID: "depth-1", accessToken: "depth-token")
+        let route = try #require(MatchedOperation.match("twitter/post"))
+        func publish(_ text: String, at scheduled: Date?) throws -> NewPublish {
+            var request: [(String, JSONValue)] = [("push", ["post": ["message": .string(text)]])]
+            if let scheduled { request.append(("schedule", ["at": .string(RFC3339.format(scheduled))])) }
+            let body: JSONValue = ["request": .object(request)]
+            return NewPublish(
+                request: try PushRequestParser.parse(body, route: route), identityToken: identity, source: "push_api",
+                idempotencyKey: nil, requestHash: nil, apiKeyID: nil, body: body)
+        }
+        let tomorrow = Date().addingTimeInterval(86_400)
+        let jobs = try [publish("later 1", at: tomorrow), publish("later 2", at: tomorrow), publish("now", at: nil)]
+        _ = try await store.events.enqueue(jobs).map { try $0.get() }
+        // The due job became due ten minutes ago; a callback for it has waited five.
+        try await store.write("UPDATE publish_jobs SET run_at = now() - interval '10 minutes' WHERE event_id = \(jobs[2].eventID)", logger: env.logger)
+        try await store.write(
+            """
+            WITH s AS (
+                INSERT INTO subscriptions (url, events, secret, secret_key_id)
+                VALUES ('https://subscriber.example/hook', ARRAY['push.succeeded'], '\\x00', 'test') RETURNING id)
+            INSERT INTO callbacks (event_id, subscription_id, url, type, payload, next_attempt_at)
+            SELECT \(jobs[2].eventID), s.id, 'https://subscriber.example/hook', 'push.succeeded', '{}', now() - interval '5 minutes' FROM s
+            """, logger: env.logger)
+
+        let depth = try await store.queueDepth()
+        #expect(depth.jobsScheduled == 2)
+        #expect(depth.jobsQueued == 1)
+        #expect(depth.jobsRunning == 0)
+        #expect(depth.jobsDue == 1, "the jobs scheduled for tomorrow are not due")
+        #expect(depth.oldestDueJobSeconds >= 600)
+        #expect(depth.callbacksPending == 1)
+        #expect(depth.callbacksDelivering == 0)
+        #expect(depth.oldestDueCallbackSeconds >= 300)
     }
 }
