@@ -24,6 +24,10 @@ public struct Configuration: Sendable {
     public var host = "127.0.0.1"
     public var port = 8080
     public var role = Role.all
+    /// A second listener serving only `/healthz`, `/readyz` and `/metrics` (`PUSHRELAY_METRICS_PORT`, on
+    /// `host`): the only listener of a worker-only process, and a port apart from the API's for scrapers.
+    /// Nil: none (0: any free port).
+    public var metricsPort: Int?
     /// `public:private` of an API key created (or kept) at start.
     public var apiKey: (publicKey: String, privateKey: String)?
     public var callbackSecret: String?
@@ -90,6 +94,9 @@ public struct Configuration: Sendable {
         }
         if let value = env["PUSHRELAY_HOST"] { host = value }
         if let value = env["PUSHRELAY_PORT"] { port = try Self.integer("PUSHRELAY_PORT", value, in: 0...65535) }
+        if let value = env["PUSHRELAY_METRICS_PORT"] {
+            metricsPort = try Self.integer("PUSHRELAY_METRICS_PORT", value, in: 0...65535)
+        }
         if let value = env["PUSHRELAY_ROLE"] {
             guard let parsed = Role(rawValue: value) else {
                 throw ConfigurationError("PUSHRELAY_ROLE", value, "expected api, worker or all")
@@ -188,7 +195,7 @@ public struct Configuration: Sendable {
             "PUSHRELAY_WEBHOOK_SECRET", "PUSHRELAY_ENCRYPTION_KEY", "PUSHRELAY_SANDBOX", "PUSHRELAY_MEDIA_ALLOW_PRIVATE",
             "PUSHRELAY_FACEBOOK_GRAPH_VERSION", "PUSHRELAY_LINKEDIN_VERSION", "PUSHRELAY_SYNC_TIMEOUT",
             "PUSHRELAY_PUBLISH_MAX_ATTEMPTS", "PUSHRELAY_CALLBACK_RETRY_SCHEDULE", "PUSHRELAY_WORKERS",
-            "PUSHRELAY_LEASE_SECONDS", "PUSHRELAY_DATA_DIR",
+            "PUSHRELAY_LEASE_SECONDS", "PUSHRELAY_DATA_DIR", "PUSHRELAY_METRICS_PORT",
         ]
         for provider in Provider.allCases {
             for suffix in ["API_URL", "OAUTH_URL", "CLIENT_ID", "CLIENT_SECRET"] {

@@ -30,13 +30,26 @@ public func buildRouter(
     return router
 }
 
+/// Wires the routes of the metrics listener (`PUSHRELAY_METRICS_PORT`): health and metrics only, so that a
+/// worker-only process can be probed and scraped, and scrapers need no access to the API's port.
+public func buildMonitoringRouter(store: Store, logger: Logger) -> Router<RelayRequestContext> {
+    let router = Router(context: RelayRequestContext.self)
+    router.add(middleware: EnvelopeMiddleware(logger: logger))
+    HealthController(store: store).addRoutes(to: router)
+    MetricsController(store: store).addRoutes(to: router)
+    return router
+}
+
 /// The whole relay in one process: database pool, migrations, LISTEN, workers and HTTP listener.
 ///
 /// `pushrelay serve` runs it until SIGTERM/SIGINT; the tests run it in a task and cancel it.
 public enum RelayServer {
     /// What the caller learns once the relay is ready.
     public struct Ready: Sendable {
+        /// The API's port; 0 in a worker-only process.
         public let port: Int
+        /// The metrics listener's port, when `Configuration.metricsPort` asks for one.
+        public let metricsPort: Int?
         public let store: Store
     }
 
@@ -75,6 +88,9 @@ public enum RelayServer {
                 .facebook: FacebookAdapter(baseURL: configuration.providers[.facebook]!.apiURL, version: configuration.facebookGraphVersion),
             ]
             var services: [any Service] = [ListenerService(listener: NotificationListener(settings: database, logger: logger), broker: broker)]
+            let gate = ReadyGate(
+                listeners: (configuration.role.runsAPI ? 1 : 0) + (configuration.metricsPort == nil ? 0 : 1),
+                onReady: { api, metrics in await onReady(Ready(port: api ?? 0, metricsPort: metrics, store: store)) })
             var publishWorker: PublishWorker?
             if configuration.role.runsWorkers {
                 let worker = PublishWorker(
@@ -94,12 +110,19 @@ public enum RelayServer {
                 let app = Application(
                     router: router,
                     configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "PushRelay"),
-                    onServerRunning: { channel in await onReady(Ready(port: channel.localAddress?.port ?? 0, store: store)) },
+                    onServerRunning: { channel in await gate.running(api: channel.localAddress?.port ?? 0) },
                     logger: logger)
                 services.append(app)
-            } else {
-                await onReady(Ready(port: 0, store: store))
             }
+            if let metricsPort = configuration.metricsPort {
+                let monitoring = Application(
+                    router: buildMonitoringRouter(store: store, logger: logger),
+                    configuration: .init(address: .hostname(configuration.host, port: metricsPort), serverName: "PushRelay"),
+                    onServerRunning: { channel in await gate.running(metrics: channel.localAddress?.port ?? 0) },
+                    logger: logger)
+                services.append(monitoring)
+            }
+            await gate.start()
             let serviceGroup = ServiceGroup(
                 configuration: .init(services: services, gracefulShutdownSignals: shutdownSignals, logger: logger))
             do {
@@ -110,6 +133,40 @@ public enum RelayServer {
             }
             try await http.shutdown()
         }
+    }
+}
+
+/// Says the relay is ready once every listener of the process runs: the API's, the metrics one, both, or
+/// neither (a worker-only process without a metrics port is ready once its services are built).
+actor ReadyGate {
+    private var waiting: Int
+    private var api: Int?
+    private var metrics: Int?
+    private let onReady: @Sendable (_ api: Int?, _ metrics: Int?) async -> Void
+
+    init(listeners: Int, onReady: @escaping @Sendable (_ api: Int?, _ metrics: Int?) async -> Void) {
+        waiting = listeners
+        self.onReady = onReady
+    }
+
+    /// Called once the services are assembled: ready at once when there is no listener to wait for.
+    func start() async {
+        if waiting == 0 { await onReady(nil, nil) }
+    }
+
+    func running(api port: Int) async {
+        api = port
+        await arrived()
+    }
+
+    func running(metrics port: Int) async {
+        metrics = port
+        await arrived()
+    }
+
+    private func arrived() async {
+        waiting -= 1
+        if waiting == 0 { await onReady(api, metrics) }
     }
 }
 

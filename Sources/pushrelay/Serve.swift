@@ -19,6 +19,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Listen address (PUSHRELAY_HOST, default 127.0.0.1).") var host: String?
     @Option(help: "Listen port (PUSHRELAY_PORT, default 8080).") var port: String?
     @Option(help: "api, worker or all (PUSHRELAY_ROLE, default all).") var role: String?
+    @Option(
+        name: .customLong("metrics-port"),
+        help: "A listener for /healthz, /readyz and /metrics only, on the same host (PUSHRELAY_METRICS_PORT, default none).")
+    var metricsPort: String?
     @Flag(help: "Talk to the built-in provider sandbox instead of the real networks (PUSHRELAY_SANDBOX).") var sandbox = false
     @Option(name: .customLong("database-url"), help: "postgres://user:password@host:port/database (DATABASE_URL).")
     var databaseURL: String?
@@ -33,7 +37,8 @@ struct Serve: AsyncParsableCommand {
         MemoryTuning.apply()
         var environment = ProcessInfo.processInfo.environment
         let overrides: [(String, String?)] = [
-            ("PUSHRELAY_HOST", host), ("PUSHRELAY_PORT", port), ("PUSHRELAY_ROLE", role), ("DATABASE_URL", databaseURL),
+            ("PUSHRELAY_HOST", host), ("PUSHRELAY_PORT", port), ("PUSHRELAY_ROLE", role), ("PUSHRELAY_METRICS_PORT", metricsPort),
+            ("DATABASE_URL", databaseURL),
             ("PUSHRELAY_WORKERS", workers), ("PUSHRELAY_SYNC_TIMEOUT", syncTimeout), ("PUSHRELAY_DATA_DIR", dataDirectory),
             ("LOG_FORMAT", logFormat), ("PUSHRELAY_SANDBOX", sandbox ? "1" : nil),
         ]
@@ -118,8 +123,14 @@ struct Serve: AsyncParsableCommand {
                 bannerLines.set(lines)
             },
             onReady: { ready in
-                let address = "http://\(finalConfiguration.host):\(ready.port)"
-                let text = (["PushRelay is listening on \(address)"] + bannerLines.get().map { "  " + $0 }).joined(separator: "\n")
+                // A worker-only process listens only for health and metrics, when asked to.
+                let port = finalConfiguration.role.runsAPI ? ready.port : (ready.metricsPort ?? 0)
+                let address = "http://\(finalConfiguration.host):\(port)"
+                var lines = bannerLines.get()
+                if let metricsPort = ready.metricsPort {
+                    lines.insert("metrics:         http://\(finalConfiguration.host):\(metricsPort)/metrics (and /healthz, /readyz)", at: 0)
+                }
+                let text = (["PushRelay is listening on \(address)"] + lines.map { "  " + $0 }).joined(separator: "\n")
                 FileHandle.standardOutput.write(Data((text + "\n").utf8))
             })
     }

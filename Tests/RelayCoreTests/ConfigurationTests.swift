@@ -26,7 +26,7 @@ import Testing
         ("PUSHRELAY_WEBHOOK_SECRET", "not-a-secret"), ("PUSHRELAY_ENCRYPTION_KEY", "c2hvcnQ="),
         ("PUSHRELAY_SANDBOX", "maybe"), ("DATABASE_URL", "mysql://x@y/z"), ("PUSHRELAY_API_KEY", "nocolon"),
         ("PUSHRELAY_TWITTER_API_URL", "api.x.com"), ("PUSHRELAY_FACEBOOK_GRAPH_VERSION", "26"),
-        ("LOG_FORMAT", "xml"),
+        ("LOG_FORMAT", "xml"), ("PUSHRELAY_METRICS_PORT", "ninety"), ("PUSHRELAY_METRICS_PORT", "65536"),
     ])
     func badValuesNameTheVariable(variable: String, value: String) {
         do {
@@ -46,6 +46,12 @@ import Testing
         } catch {
             #expect(!error.description.contains("short:key"))
         }
+    }
+
+    @Test func aMetricsListenerOnlyWhenAskedFor() throws {
+        #expect(try Configuration(environment: [:]).metricsPort == nil)
+        #expect(try Configuration(environment: ["PUSHRELAY_METRICS_PORT": "9090"]).metricsPort == 9090)
+        #expect(Configuration.unknownVariables(in: ["PUSHRELAY_METRICS_PORT": "9090"]).isEmpty)
     }
 
     @Test func unknownPushRelayVariablesAreReported() {

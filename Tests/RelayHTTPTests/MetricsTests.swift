@@ -192,3 +192,24 @@ import TestSupport
         #expect(depth.oldestDueCallbackSeconds >= 300)
     }
 }
+
+/// `PUSHRELAY_METRICS_PORT`: a second listener with the health and metrics routes only.
+@Suite struct MetricsListenerTests {
+    /// Beside the API: both listeners serve `/metrics`, the metrics one serves nothing of the API.
+    @Test func servesHealthAndMetricsButNotTheAPI() async throws {
+        let env = try await TestEnvironment.shared.value
+        let ready = try await env.startSecondRelayReady { $0.metricsPort = 0 }
+        let metricsPort = try #require(ready.metricsPort)
+        #expect(metricsPort != ready.port && metricsPort != 0)
+        let monitoring = "http://127.0.0.1:\(metricsPort)"
+        let scraped = try await env.send(.GET, "/metrics", authenticated: false, base: monitoring)
+        #expect(scraped.status == 200)
+        #expect(MetricsTests.samples(scraped.text).contains { $0.name == "pushrelay_database_up" && $0.value == 1 })
+        #expect(try await env.send(.GET, "/healthz", authenticated: false, base: monitoring).status == 200)
+        #expect(try await env.send(.GET, "/readyz", authenticated: false, base: monitoring).status == 200)
+        let identity = try await env.connectIdentity()
+        let refused = try await env.push(identity, "twitter/post", #"{"request":{"push":{"post":{"message":"not here"}}}}"#, base: monitoring)
+        #expect(refused.status == 404)
+        #expect(try await env.send(.GET, "/metrics", authenticated: false, base: "http://127.0.0.1:\(ready.port)").status == 200)
+    }
+}

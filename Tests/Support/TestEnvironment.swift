@@ -103,6 +103,11 @@ public final class TestEnvironment: Sendable {
 
     /// Starts a second relay process-equivalent on the same database and sandbox, with its own configuration changes.
     public func startSecondRelay(_ adjust: @Sendable (inout Configuration) -> Void) async throws -> String {
+        "http://127.0.0.1:\(try await startSecondRelayReady(adjust).port)"
+    }
+
+    /// As `startSecondRelay(_:)`, answering what the relay reports once ready (its ports).
+    public func startSecondRelayReady(_ adjust: @Sendable (inout Configuration) -> Void) async throws -> RelayServer.Ready {
         var configuration = Configuration()
         configuration.port = 0
         configuration.workers = 4
@@ -126,7 +131,7 @@ public final class TestEnvironment: Sendable {
         var ready: RelayServer.Ready?
         for await value in stream { ready = value }
         guard let ready else { throw TestSetupError("the second relay did not start") }
-        return "http://127.0.0.1:\(ready.port)"
+        return ready
     }
 }
 
