@@ -186,6 +186,9 @@ public struct Configuration: Sendable {
             logLevel = value
         }
         if let value = env["PUSHRELAY_DATA_DIR"] { dataDirectory = value }
+        if let metricsPort, metricsPort != 0, metricsPort == port, role.runsAPI {
+            throw ConfigurationError("PUSHRELAY_METRICS_PORT", String(metricsPort), "must differ from PUSHRELAY_PORT (the API's listener)")
+        }
     }
 
     /// `PUSHRELAY_*` names in the environment that this version does not know: most likely typos.

@@ -61,8 +61,9 @@ struct Serve: AsyncParsableCommand {
         var printed: [String] = []
         if configuration.sandbox {
             let sandbox = ProviderSandbox(logger: logger)
-            // Next to the relay's port when it is free, so the README's commands keep working across restarts.
-            if configuration.port == 0 || configuration.port == 65535 {
+            // Next to the relay's port when it is free (and not the metrics listener's), so the README's commands
+            // keep working across restarts.
+            if configuration.port == 0 || configuration.port == 65535 || configuration.metricsPort == configuration.port + 1 {
                 _ = try await sandbox.start(host: "127.0.0.1", port: 0)
             } else {
                 do {

@@ -52,6 +52,9 @@ import Testing
         #expect(try Configuration(environment: [:]).metricsPort == nil)
         #expect(try Configuration(environment: ["PUSHRELAY_METRICS_PORT": "9090"]).metricsPort == 9090)
         #expect(Configuration.unknownVariables(in: ["PUSHRELAY_METRICS_PORT": "9090"]).isEmpty)
+        // The API's own port cannot be the metrics one, except in a worker-only process, which has no API listener.
+        #expect(throws: ConfigurationError.self) { try Configuration(environment: ["PUSHRELAY_METRICS_PORT": "8080"]) }
+        #expect(try Configuration(environment: ["PUSHRELAY_METRICS_PORT": "8080", "PUSHRELAY_ROLE": "worker"]).metricsPort == 8080)
     }
 
     @Test func unknownPushRelayVariablesAreReported() {
