@@ -1,8 +1,8 @@
 import Foundation
 import RelayStore
 import ServeProcess
-import Testing
 import TestSupport
+import Testing
 
 /// A worker-only process (`PUSHRELAY_ROLE=worker`) has no API listener; with `PUSHRELAY_METRICS_PORT` it
 /// listens for health and metrics only, and the engine's counters of that process are there.
@@ -23,7 +23,8 @@ import TestSupport
         #expect(try await env.send(.GET, "/readyz", authenticated: false, base: worker.baseURL).status == 200)
         let identity = try await env.connectIdentity(base: api.baseURL)
         #expect(
-            try await env.push(identity, "twitter/post", #"{"request":{"push":{"post":{"message":"hi"}}}}"#, base: worker.baseURL).status == 404,
+            try await env.push(identity, "twitter/post", #"{"request":{"push":{"post":{"message":"hi"}}}}"#, base: worker.baseURL).status
+                == 404,
             "the metrics listener serves the API")
         // The API process has no worker: the worker-only process makes every try of this database.
         for number in 0..<3 {

@@ -40,7 +40,8 @@ import Testing
         for line in text.split(separator: "\n").map(String.init) {
             if line.hasPrefix("kind: ") { isDeployment = line == "kind: Deployment" }
             if isDeployment, line.hasPrefix("  name: ") { deployment = String(line.dropFirst(8)) }
-            guard let deployment, isDeployment, let range = line.range(of: #"\{ name: ([A-Z_]+), value: "?([^"}]*)"? \}"#, options: .regularExpression)
+            guard let deployment, isDeployment,
+                let range = line.range(of: #"\{ name: ([A-Z_]+), value: "?([^"}]*)"? \}"#, options: .regularExpression)
             else { continue }
             let inner = line[range].dropFirst(2).dropLast(2)
             let fields = inner.components(separatedBy: ", value: ")
