@@ -8,11 +8,11 @@
 -- UPDATE returned), each statement runs once per CALL, whatever the size of the batch. What each procedure
 -- writes, answers and notifies is unchanged.
 
--- As in 0008 (the job's lease owner alone says it is running, as in mark_publishing_batch below). One item per try; `held` is a JSON array of booleans in the batch's order. Several tries of
--- one batch that pause the same identity on the same provider make one pause, until the latest of their
--- `run_at` (one INSERT … ON CONFLICT cannot update a row twice). The callbacks are those of
--- enqueue_push_callbacks (0007), for every try of the batch that ends its job succeeded, failed or
--- indeterminate.
+-- As in 0008, the job found by its key and lease owner alone (see mark_publishing_batch below). One item per
+-- try; `held` is a JSON array of booleans in the batch's order. Several tries of one batch that pause the same
+-- identity on the same provider make one pause, until the latest of their `run_at` (one INSERT … ON CONFLICT
+-- cannot update a row twice). The callbacks are those of enqueue_push_callbacks (0007), for every try of the
+-- batch that ends its job succeeded, failed or indeterminate.
 CREATE OR REPLACE PROCEDURE finish_tries(p_batch jsonb, p_channel text, INOUT held text DEFAULT NULL)
 LANGUAGE plpgsql AS $$
 DECLARE
