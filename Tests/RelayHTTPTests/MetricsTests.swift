@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import PostgresNIO
 import ProviderSandbox
 import RelayCore
@@ -211,5 +212,29 @@ import TestSupport
         let refused = try await env.push(identity, "twitter/post", #"{"request":{"push":{"post":{"message":"not here"}}}}"#, base: monitoring)
         #expect(refused.status == 404)
         #expect(try await env.send(.GET, "/metrics", authenticated: false, base: "http://127.0.0.1:\(ready.port)").status == 200)
+    }
+
+    /// When the queues cannot be read (here their table is gone from a database of this test's own), the
+    /// metrics listener still answers: `pushrelay_database_up 0` and no queue gauge, rather than stale values.
+    @Test func aFailedQueueReadShowsTheDatabaseDown() async throws {
+        let env = try await TestEnvironment.shared.value
+        let database = try await PrivateDatabase.create(logger: env.logger)
+        defer { database.close() }
+        _ = try await database.client.query("ALTER TABLE publish_jobs RENAME TO publish_jobs_elsewhere")
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let app = Application(
+            router: buildMonitoringRouter(store: database.store, logger: env.logger),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: env.logger)
+        let server = Task { try await app.runService(gracefulShutdownSignals: []) }
+        defer { server.cancel() }
+        var iterator = ports.makeAsyncIterator()
+        let port = try #require(await iterator.next())
+        let reply = try await env.send(.GET, "/metrics", authenticated: false, base: "http://127.0.0.1:\(port)")
+        #expect(reply.status == 200)
+        let names = Set(MetricsTests.samples(reply.text).map(\.name))
+        #expect(MetricsTests.samples(reply.text).contains { $0.name == "pushrelay_database_up" && $0.value == 0 })
+        #expect(!names.contains("pushrelay_queue_jobs") && !names.contains("pushrelay_callbacks"))
+        #expect(names.contains("http_server_requests_total"), "the process's own series do not depend on the database")
     }
 }
