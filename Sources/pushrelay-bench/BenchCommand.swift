@@ -19,6 +19,7 @@ struct BenchCommand: AsyncParsableCommand {
     var quick = false
     @Option(help: "Seconds of each timed load (pgbench, ingest).") var seconds: Int?
     @Option(help: "Events of the engine run.") var events: Int?
+    @Option(help: "PUSHRELAY_WORKERS of the engine's relay (default 32).") var workers = 32
     @Option(name: .customLong("video-mib"), help: "Size of the streamed video in MiB (default 1024).") var videoMiB: Int?
     @Option(help: "Where to write the JSON report.") var json = "bench-results.json"
     @Option(help: "Run only these steps (comma-separated): pgbench, ingest, pgqueuer, engine, streaming, rescue.")
@@ -90,7 +91,7 @@ struct BenchCommand: AsyncParsableCommand {
                         met: nil, note: "p99 \(Self.ms(commit.p99))"))
                 step("engine end to end, \(events) events")
                 let engine = try await EngineBenchmark.run(
-                    env, events: events, idleSamples: quick ? 10 : 50, workers: 32, loadSeconds: quick ? 1 : 5)
+                    env, events: events, idleSamples: quick ? 10 : 50, workers: workers, loadSeconds: quick ? 1 : 5)
                 report.figures.append(
                     Figure(
                         name: "engine end to end (claim → provider → attempt → callback)", value: engine.eventsPerSecond, unit: "events/s",
