@@ -13,13 +13,15 @@ public final class RelayProcess: Sendable {
     let process: Process
     let exit: ExitWaiter
     let log: LogWatch
+    let printed: PrintedLines
 
-    init(baseURL: String, logFile: URL, process: Process, exit: ExitWaiter, log: LogWatch) {
+    init(baseURL: String, logFile: URL, process: Process, exit: ExitWaiter, log: LogWatch, printed: PrintedLines) {
         self.baseURL = baseURL
         self.logFile = logFile
         self.process = process
         self.exit = exit
         self.log = log
+        self.printed = printed
     }
 
     /// The built `pushrelay`, next to this executable (or test bundle) in the build directory.
@@ -66,6 +68,7 @@ public final class RelayProcess: Sendable {
         process.terminationHandler = { exit.exited($0.terminationStatus) }
         let (lines, continuation) = AsyncStream<String>.makeStream()
         let buffer = Mutex<String>("")
+        let printed = PrintedLines()
         output.fileHandleForReading.readabilityHandler = { handle in
             let data = handle.availableData
             if data.isEmpty {
@@ -82,12 +85,14 @@ public final class RelayProcess: Sendable {
                 }
                 return complete
             }
+            printed.append(complete)
             for line in complete { continuation.yield(line) }
         }
         try process.run()
         for await line in lines {
             if let range = line.range(of: "PushRelay is listening on ") {
-                return RelayProcess(baseURL: String(line[range.upperBound...]), logFile: logFile, process: process, exit: exit, log: log)
+                return RelayProcess(
+                    baseURL: String(line[range.upperBound...]), logFile: logFile, process: process, exit: exit, log: log, printed: printed)
             }
         }
         let written = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
@@ -111,6 +116,10 @@ public final class RelayProcess: Sendable {
     public func waitForLog(containing text: String, after action: () -> Void) async -> Bool {
         await log.waitForLine(containing: text, after: action)
     }
+
+    /// The lines the process has printed on stdout: its start-up banner, whole once `start` has returned (it
+    /// is written at once).
+    public var printedLines: [String] { printed.all }
 
     /// Whether the process ended on a signal rather than by exiting.
     public var endedBySignal: Bool { process.terminationReason == .uncaughtSignal }
@@ -144,6 +153,14 @@ final class ExitWaiter: Sendable {
             if let status { continuation.resume(returning: status) }
         }
     }
+}
+
+/// What a process printed on stdout, line by line.
+final class PrintedLines: Sendable {
+    private let lines = Mutex<[String]>([])
+
+    func append(_ more: [String]) { lines.withLock { $0 += more } }
+    var all: [String] { lines.withLock { $0 } }
 }
 
 /// Copies a process's log to its file, line by line, and tells waiters when a line they wait for arrives.

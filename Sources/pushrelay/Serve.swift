@@ -59,6 +59,9 @@ struct Serve: AsyncParsableCommand {
 
         var sandboxServer: ProviderSandbox?
         var printed: [String] = []
+        // The banner shows the secrets made here for development (the developer needs them), never one the
+        // operator configured: stdout ends up in journals and container logs.
+        var printsPrivateKey = false
         if configuration.sandbox {
             let sandbox = ProviderSandbox(logger: logger)
             // Next to the relay's port when it is free (and not the metrics listener's), so the README's commands
@@ -74,7 +77,10 @@ struct Serve: AsyncParsableCommand {
             }
             sandbox.configure(&configuration)
             let dev = try DevCredentials.load(in: URL(fileURLWithPath: configuration.dataDirectory))
-            if configuration.apiKey == nil { configuration.apiKey = dev.apiKey }
+            if configuration.apiKey == nil {
+                configuration.apiKey = dev.apiKey
+                printsPrivateKey = true
+            }
             if configuration.webhookSecrets.isEmpty {
                 configuration.webhookSecrets = [dev.webhookSecret]
                 printed.append("webhook secret:  \(dev.webhookSecret)   (PUSHRELAY_WEBHOOK_SECRET)")
@@ -86,13 +92,14 @@ struct Serve: AsyncParsableCommand {
 
         let finalConfiguration = configuration
         let banner = printed
+        let bannerShowsPrivateKey = printsPrivateKey
         let bannerLines = BannerLines()
         let databaseDescription = database.managed != nil || configuration.databaseURL == nil
             ? "\(database.settings.url)  (managed, \(configuration.dataDirectory)/postgres)" : database.settings.description
         do {
             try await runRelay(
                 configuration: finalConfiguration, database: database, logger: logger, banner: banner, bannerLines: bannerLines,
-                databaseDescription: databaseDescription)
+                printsPrivateKey: bannerShowsPrivateKey, databaseDescription: databaseDescription)
         } catch let error as ExitCode {
             throw error
         } catch {
@@ -103,7 +110,7 @@ struct Serve: AsyncParsableCommand {
 
     func runRelay(
         configuration finalConfiguration: Configuration, database: DatabaseBootstrap, logger: Logger, banner: [String],
-        bannerLines: BannerLines, databaseDescription: String
+        bannerLines: BannerLines, printsPrivateKey: Bool, databaseDescription: String
     ) async throws {
         let apiKey = finalConfiguration.apiKey
         let callbackSecret = finalConfiguration.callbackSecret
@@ -115,7 +122,12 @@ struct Serve: AsyncParsableCommand {
                 if let apiKey {
                     let secret = try await store.apiKeys.ensure(
                         publicKey: apiKey.publicKey, privateKey: apiKey.privateKey, callbackSecret: callbackSecret)
-                    lines.append("API key:         \(apiKey.publicKey):\(apiKey.privateKey)   (curl -u \(apiKey.publicKey):\(apiKey.privateKey) …)")
+                    if printsPrivateKey {
+                        let whole = "\(apiKey.publicKey):\(apiKey.privateKey)"
+                        lines.append("API key:         \(whole)   (curl -u \(whole) …)")
+                    } else {
+                        lines.append("API key:         \(apiKey.publicKey)   (its private key as set in PUSHRELAY_API_KEY)")
+                    }
                     if let secret { lines.append("callback secret: \(secret)   (signs callbacks to this key's callback_url; shown once)") }
                 } else {
                     lines.append("API key:         none configured; create one with `pushrelay keys create` or set PUSHRELAY_API_KEY")
