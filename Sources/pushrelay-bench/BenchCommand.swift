@@ -97,7 +97,7 @@ struct BenchCommand: AsyncParsableCommand {
                         name: "engine end to end (claim → provider → attempt → callback)", value: engine.eventsPerSecond, unit: "events/s",
                         anchor: "anchor B", anchorValue: pgqueuer, ratio: pgqueuer.map { engine.eventsPerSecond / $0 }, target: "≥ 2×",
                         met: pgqueuer.map { engine.eventsPerSecond >= 2 * $0 },
-                        note: "CPU per event: relay \(engine.cpuPerEvent.relay.map(Self.micros) ?? "?"), PostgreSQL "
+                        note: "\(workers) workers; CPU per event: relay \(engine.cpuPerEvent.relay.map(Self.micros) ?? "?"), PostgreSQL "
                             + "\(Self.micros(engine.cpuPerEvent.postgres)), sandbox and subscriber \(Self.micros(engine.cpuPerEvent.bench))"))
                 report.figures.append(
                     Figure(
