@@ -28,10 +28,9 @@ public final class PublishWorker: Service, Sendable {
     let logger: Logger
     /// Identifies this process's leases in `publish_jobs.lease_owner`.
     public let owner: String
-    /// The ends of tries that finish together share one CALL and one commit.
-    let finishes: GroupCommit<FinishedTry, Bool>
-    /// So do the marks before publishing calls (all this process's, under its `owner`).
-    let marks: GroupCommit<UUID, Bool>
+    /// The marks before publishing calls (all this process's, under its `owner`) and the ends of tries that
+    /// wait together share one CALL and one commit (`JobQueue.write(_:owner:)`).
+    let writes: GroupCommit<WorkerWrite, Bool>
     private let inFlight = Atomic<Int>(0)
     /// The jobs this worker is running: the heartbeat renews their leases, and no other.
     private let running = Mutex<Set<UUID>>([])
@@ -59,10 +58,9 @@ public final class PublishWorker: Service, Sendable {
         self.lease = configuration.leaseDuration
         self.pollInterval = configuration.pollInterval
         self.logger = logger
-        self.finishes = GroupCommit(maximumBatch: 64) { tries in try await store.jobs.finish(tries) }
         let owner = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8).lowercased())"
         self.owner = owner
-        self.marks = GroupCommit(maximumBatch: 64) { events in try await store.jobs.markPublishing(events, owner: owner) }
+        self.writes = GroupCommit(maximumBatch: 64) { writes in try await store.jobs.write(writes, owner: owner) }
     }
 
     public func run() async throws {
@@ -281,8 +279,8 @@ public final class PublishWorker: Service, Sendable {
                     try await store.jobs.saveProgress(eventID, owner: owner, tryNumber: job.tryNumber, progress: progress, attempts: attempts)
                 },
                 saveAccount: { account in try await store.identities.storeAccount(identityToken, account) },
-                markPublishing: { [marks] in
-                    guard try await marks.submit(eventID) else {
+                markPublishing: { [writes] in
+                    guard try await writes.submit(.mark(eventID)) else {
                         throw DatabaseError("the lease on job \(eventID) was lost; the publishing call is not made")
                     }
                 })
@@ -367,8 +365,9 @@ public final class PublishWorker: Service, Sendable {
         let deadline = ContinuousClock.now + lease
         while true {
             do {
-                let held = try await finishes.submit(
-                    FinishedTry(eventID: job.eventID, owner: owner, tryNumber: job.tryNumber, transition: transition, attempts: attempts))
+                let finished = FinishedTry(
+                    eventID: job.eventID, owner: owner, tryNumber: job.tryNumber, transition: transition, attempts: attempts)
+                let held = try await writes.submit(.finish(finished))
                 if !held { logger.warning("the job's lease was lost before its outcome could be recorded") }
                 switch transition {
                 case .succeeded: logger.info("published")

@@ -11,7 +11,7 @@ import Synchronization
 /// is written at once. Every item is answered only after the commit that holds it.
 ///
 /// The intake writes publish requests this way (`PublishBatcher`); the publish worker its marks before
-/// publishing calls (`JobQueue.markPublishing(_:owner:)`) and the ends of its tries (`JobQueue.finish(_:)`);
+/// publishing calls and the ends of its tries, together (`JobQueue.write(_:owner:)`);
 /// the callback worker the records of its deliveries (`CallbackQueue.record(_:)`).
 public final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
     /// One item waiting for its batch's commit.

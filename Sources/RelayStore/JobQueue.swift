@@ -50,6 +50,14 @@ public enum JobTransition: Sendable {
     }
 }
 
+/// One write of the publish worker that waits for a commit: the mark before a publishing call, or the end of a
+/// try. Both kinds share the worker's group commit (`JobQueue.write(_:owner:)`), so that a busy worker writes
+/// them in one CALL.
+public enum WorkerWrite: Sendable {
+    case mark(UUID)
+    case finish(FinishedTry)
+}
+
 /// The end of one try of a job, as `JobQueue.finish(_:)` writes it.
 public struct FinishedTry: Sendable {
     public let eventID: UUID
@@ -240,6 +248,37 @@ public struct JobQueue: Sendable {
             held.count == tries.count
         else { throw DatabaseError("finish_tries did not answer one outcome per try") }
         return held.map { .success($0 == .bool(true)) }
+    }
+
+    /// The publish worker's group commit: marks (as `markPublishing(_:owner:)`, under `owner`) and ends of
+    /// tries (as `finish(_:)`) that wait together are written in one CALL and one commit (procedure
+    /// `mark_and_finish`, migration 0012); a batch of one kind goes to that kind's procedure. One outcome
+    /// per write, in order.
+    public func write(_ writes: [WorkerWrite], owner: String) async throws -> [Result<Bool, any Error>] {
+        var marks: [UUID] = []
+        var tries: [FinishedTry] = []
+        for write in writes {
+            switch write {
+            case .mark(let event): marks.append(event)
+            case .finish(let finished): tries.append(finished)
+            }
+        }
+        if tries.isEmpty { return try await markPublishing(marks, owner: owner) }
+        if marks.isEmpty { return try await finish(tries) }
+        let batch = JSONValue.array(tries.map(\.json)).serialized()
+        let rows = try await store.call(
+            "CALL mark_and_finish(\(marks), \(owner), \(batch)::jsonb, \(Store.notificationChannel), NULL, NULL)", logger: store.logger)
+        guard let answer = try rows.decode(([UUID], String).self).first,
+            case .array(let held)? = JSONValue.parse(text: answer.1), held.count == tries.count
+        else { throw DatabaseError("mark_and_finish did not answer one outcome per try") }
+        let marked = Set(answer.0)
+        var ends = held.makeIterator()
+        return writes.map { write in
+            switch write {
+            case .mark(let event): .success(marked.contains(event))
+            case .finish: .success(ends.next() == .bool(true))
+            }
+        }
     }
 
     /// Records, before they are sent, that these tries are making the calls that publish (procedure

@@ -214,6 +214,45 @@ import TestSupport
         #expect(jobStates[ids[2]]?.0 == "queued" && jobStates[ids[2]]?.2 == 1)
     }
 
+    /// The worker's marks and ends of tries in one CALL (`mark_and_finish`): the answer keeps the batch's
+    /// order across both kinds, a mark or an end whose lease is lost writes nothing, and the marks are
+    /// committed with the ends.
+    @Test func marksAndEndsOfTriesShareOneCall() async throws {
+        let env = try await TestEnvironment.shared.value
+        let identity = try await env.connectIdentity()
+        let ids = try await Self.scheduledJobs(env, identity, count: 4, text: "mixed")
+        try await env.store.write(
+            """
+            UPDATE publish_jobs SET state = 'running', lease_expires_at = now() + interval '1 minute', attempt_count = 1,
+                lease_owner = CASE WHEN event_id = ANY(\([ids[1], ids[3]])) THEN 'someone-else' ELSE 'test-owner' END
+            WHERE event_id = ANY(\(ids))
+            """, logger: env.logger)
+        let attempt = ProviderAttempt(
+            step: "tweets.create", method: "POST", url: "https://api.x.com/2/tweets", requestSummary: ["text_length": 7], httpStatus: 201,
+            outcome: .succeeded, responseExcerpt: "{}", error: nil, startedAt: Date(), durationMilliseconds: 3)
+        func ended(_ id: UUID) -> WorkerWrite {
+            .finish(
+                FinishedTry(eventID: id, owner: "test-owner", tryNumber: 1, transition: .succeeded(["post_id": "9"]), attempts: [attempt]))
+        }
+        let outcomes = try await Self.reporting {
+            try await env.store.jobs.write([.mark(ids[0]), ended(ids[2]), .mark(ids[1]), ended(ids[3])], owner: "test-owner")
+        }.map { try $0.get() }
+        #expect(outcomes == [true, true, false, false])
+
+        let rows = try await env.store.query(
+            """
+            SELECT j.event_id, j.state, j.publish_call_started_at IS NOT NULL,
+                   (SELECT count(*)::int FROM provider_attempts a WHERE a.event_id = j.event_id)
+            FROM publish_jobs j WHERE j.event_id = ANY(\(ids))
+            """, logger: env.logger)
+        var jobs: [UUID: (state: String, marked: Bool, attempts: Int)] = [:]
+        for try await (id, state, marked, attempts) in rows.decode((UUID, String, Bool, Int).self) { jobs[id] = (state, marked, attempts) }
+        #expect(jobs[ids[0]]?.state == "running" && jobs[ids[0]]?.marked == true, "marked, still running")
+        #expect(jobs[ids[1]]?.marked == false, "not marked: its lease is someone else's")
+        #expect(jobs[ids[2]]?.state == "succeeded" && jobs[ids[2]]?.attempts == 1)
+        #expect(jobs[ids[3]]?.state == "running" && jobs[ids[3]]?.attempts == 0, "not ended: its lease is someone else's")
+    }
+
     /// A batch PostgreSQL refuses is written again item by item: only the item it refuses fails.
     @Test func anItemPostgreSQLRefusesFailsAloneInItsBatch() async throws {
         let env = try await TestEnvironment.shared.value
