@@ -40,33 +40,49 @@ enum ProcessUsage {
 /// of two samples, per request or event, says where a figure's CPU went; pgbench's share is PostgreSQL's.
 struct CPUSample {
     var relay: Double?
-    var postgres: Double
+    /// CPU seconds of each PostgreSQL server on the machine, by its postmaster's pid.
+    var postgres: [Int32: Double]
     var bench: Double
 
     static func take(relay: Int32? = nil) -> CPUSample {
-        CPUSample(relay: relay.flatMap { ProcessUsage.cpuSeconds(pid: $0) }, postgres: ProcessUsage.postgresSeconds(), bench: ProcessUsage.cpuSeconds(pid: getpid()) ?? 0)
+        CPUSample(
+            relay: relay.flatMap { ProcessUsage.cpuSeconds(pid: $0) }, postgres: ProcessUsage.postgresSeconds(),
+            bench: ProcessUsage.cpuSeconds(pid: getpid()) ?? 0)
     }
 
     /// Microseconds of each share per item (request, transaction, event) between `earlier` and this sample.
+    /// PostgreSQL's counts the servers that ran through both samples: a server that stopped meanwhile (a
+    /// previous run's cluster shutting down) took its whole count with it, and one that started was not
+    /// the server measured.
     func perItem(since earlier: CPUSample, items: Int) -> (relay: Double?, postgres: Double, bench: Double) {
         let count = Double(max(items, 1))
         let relay = self.relay.map { ($0 - (earlier.relay ?? 0)) / count * 1_000_000 }
-        return (relay, (postgres - earlier.postgres) / count * 1_000_000, (bench - earlier.bench) / count * 1_000_000)
+        let postgres = self.postgres.reduce(0) { total, server in total + (earlier.postgres[server.key].map { server.value - $0 } ?? 0) }
+        return (relay, postgres / count * 1_000_000, (bench - earlier.bench) / count * 1_000_000)
     }
 }
 
 extension ProcessUsage {
     /// User plus system CPU seconds of every process named `postgres` on this machine, plus what their
-    /// postmasters counted for children already reaped (backends of connections that closed). Zero when the
-    /// server runs elsewhere (`DATABASE_URL` on another host).
-    static func postgresSeconds() -> Double {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return 0 }
+    /// postmasters counted for children already reaped (backends of connections that closed), by server (its
+    /// postmaster's pid). Empty when the server runs elsewhere (`DATABASE_URL` on another host).
+    static func postgresSeconds() -> [Int32: Double] {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [:] }
         let processes = entries.compactMap { entry -> (pid: Int32, parent: Int32, own: Double, reaped: Double)? in
             guard let pid = Int32(entry), let stat = stat(pid: pid), stat.name == "postgres" else { return nil }
             return (pid, stat.parent, stat.own, stat.reaped)
         }
         let pids = Set(processes.map(\.pid))
-        // A postmaster is a postgres process whose parent is not one; its reaped children are its backends.
-        return processes.reduce(0) { total, process in total + process.own + (pids.contains(process.parent) ? 0 : process.reaped) }
+        // A postmaster is a postgres process whose parent is not one; its children (backends, background
+        // processes) are the server's, and its reaped children's time is in its own count of them.
+        var servers: [Int32: Double] = [:]
+        for process in processes {
+            if pids.contains(process.parent) {
+                servers[process.parent, default: 0] += process.own
+            } else {
+                servers[process.pid, default: 0] += process.own + process.reaped
+            }
+        }
+        return servers
     }
 }
