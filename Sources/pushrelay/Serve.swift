@@ -92,14 +92,13 @@ struct Serve: AsyncParsableCommand {
 
         let finalConfiguration = configuration
         let banner = printed
-        let bannerShowsPrivateKey = printsPrivateKey
         let bannerLines = BannerLines()
         let databaseDescription = database.managed != nil || configuration.databaseURL == nil
             ? "\(database.settings.url)  (managed, \(configuration.dataDirectory)/postgres)" : database.settings.description
         do {
             try await runRelay(
                 configuration: finalConfiguration, database: database, logger: logger, banner: banner, bannerLines: bannerLines,
-                printsPrivateKey: bannerShowsPrivateKey, databaseDescription: databaseDescription)
+                printsPrivateKey: printsPrivateKey, databaseDescription: databaseDescription)
         } catch let error as ExitCode {
             throw error
         } catch {

@@ -121,17 +121,23 @@ import TestSupport
         return jobs.map(\.eventID)
     }
 
+    /// Leases `ids` by hand, as a claim would (first try): to `test-owner`, or to `someone-else` for those in
+    /// `elsewhere` (leases the tested writes must find lost).
+    static func lease(_ env: TestEnvironment, _ ids: [UUID], elsewhere: [UUID] = []) async throws {
+        try await env.store.write(
+            """
+            UPDATE publish_jobs SET state = 'running', lease_expires_at = now() + interval '1 minute', attempt_count = 1,
+                lease_owner = CASE WHEN event_id = ANY(\(elsewhere)) THEN 'someone-else' ELSE 'test-owner' END
+            WHERE event_id = ANY(\(ids))
+            """, logger: env.logger)
+    }
+
     /// The ends of several tries in one CALL: each is written only while its owner holds the lease.
     @Test func theEndsOfTriesShareACommitAndALostLeaseWritesNothing() async throws {
         let env = try await TestEnvironment.shared.value
         let identity = try await env.connectIdentity()
         let ids = try await Self.scheduledJobs(env, identity, count: 2, text: "held")
-        try await env.store.write(
-            """
-            UPDATE publish_jobs SET state = 'running', lease_owner = 'test-owner', lease_expires_at = now() + interval '1 minute',
-                attempt_count = 1
-            WHERE event_id = ANY(\(ids))
-            """, logger: env.logger)
+        try await Self.lease(env, ids)
         let attempt = ProviderAttempt(
             step: "tweets.create", method: "POST", url: "https://api.x.com/2/tweets", requestSummary: ["text_length": 6], httpStatus: 201,
             outcome: .succeeded, responseExcerpt: "{}", error: nil, startedAt: Date(), durationMilliseconds: 3)
@@ -168,12 +174,7 @@ import TestSupport
         let env = try await TestEnvironment.shared.value
         let identity = try await env.connectIdentity()
         let ids = try await Self.scheduledJobs(env, identity, count: 3, text: "paused")
-        try await env.store.write(
-            """
-            UPDATE publish_jobs SET state = 'running', lease_expires_at = now() + interval '1 minute', attempt_count = 1,
-                lease_owner = CASE WHEN event_id = \(ids[0]) THEN 'someone-else' ELSE 'test-owner' END
-            WHERE event_id = ANY(\(ids))
-            """, logger: env.logger)
+        try await Self.lease(env, ids, elsewhere: [ids[0]])
         let limited = ProviderAttempt(
             step: "tweets.create", method: "POST", url: "https://api.x.com/2/tweets", requestSummary: ["text_length": 8], httpStatus: 429,
             outcome: .rateLimited, responseExcerpt: "{}", error: nil, startedAt: Date(), durationMilliseconds: 2)
@@ -221,12 +222,7 @@ import TestSupport
         let env = try await TestEnvironment.shared.value
         let identity = try await env.connectIdentity()
         let ids = try await Self.scheduledJobs(env, identity, count: 4, text: "mixed")
-        try await env.store.write(
-            """
-            UPDATE publish_jobs SET state = 'running', lease_expires_at = now() + interval '1 minute', attempt_count = 1,
-                lease_owner = CASE WHEN event_id = ANY(\([ids[1], ids[3]])) THEN 'someone-else' ELSE 'test-owner' END
-            WHERE event_id = ANY(\(ids))
-            """, logger: env.logger)
+        try await Self.lease(env, ids, elsewhere: [ids[1], ids[3]])
         let attempt = ProviderAttempt(
             step: "tweets.create", method: "POST", url: "https://api.x.com/2/tweets", requestSummary: ["text_length": 7], httpStatus: 201,
             outcome: .succeeded, responseExcerpt: "{}", error: nil, startedAt: Date(), durationMilliseconds: 3)
