@@ -3,15 +3,32 @@
 /// Foundation's decoders return objects as dictionaries, which loses the order replies must keep;
 /// this parser is strict RFC 8259 (no trailing commas, no comments) with a nesting limit.
 struct JSONParser {
-    struct Failure: Error {}
+    struct Failure: Error {
+        /// Why the document was refused, when more can be said than that it is not JSON.
+        var reason: Reason?
+        init(_ reason: Reason? = nil) { self.reason = reason }
+    }
+
+    /// Refusals worth a sentence of their own in a 400.
+    enum Reason: Equatable {
+        /// Arrays and objects nested deeper than `maximumDepth`.
+        case tooDeep
+        /// `\u0000` in a string or key: valid JSON, but PostgreSQL's `jsonb` cannot hold it.
+        case nulCharacter
+        /// A number beyond the range of a double (`1e400`), which would be stored as something else.
+        case numberOutOfRange
+    }
 
     private let bytes: [UInt8]
+    private let refusesUnstorable: Bool
     private var index = 0
     private var depth = 0
     static let maximumDepth = 256
 
-    static func parse(_ bytes: [UInt8]) throws(Failure) -> JSONValue {
-        var parser = JSONParser(bytes: bytes)
+    /// Parses `bytes`. With `refusingUnstorable`, a document that PostgreSQL could not store as it is
+    /// (`\u0000`, a number out of range) is refused; replies of providers are read without it.
+    static func parse(_ bytes: [UInt8], refusingUnstorable: Bool = false) throws(Failure) -> JSONValue {
+        var parser = JSONParser(bytes: bytes, refusesUnstorable: refusingUnstorable)
         parser.skipWhitespace()
         let value = try parser.value()
         parser.skipWhitespace()
@@ -19,7 +36,10 @@ struct JSONParser {
         return value
     }
 
-    private init(bytes: [UInt8]) { self.bytes = bytes }
+    private init(bytes: [UInt8], refusesUnstorable: Bool) {
+        self.bytes = bytes
+        self.refusesUnstorable = refusesUnstorable
+    }
 
     private mutating func skipWhitespace() {
         while index < bytes.count {
@@ -58,7 +78,7 @@ struct JSONParser {
 
     private mutating func object() throws(Failure) -> JSONValue {
         depth += 1
-        guard depth <= Self.maximumDepth else { throw Failure() }
+        guard depth <= Self.maximumDepth else { throw Failure(.tooDeep) }
         defer { depth -= 1 }
         index += 1
         var members: [(String, JSONValue)] = []
@@ -93,7 +113,7 @@ struct JSONParser {
 
     private mutating func array() throws(Failure) -> JSONValue {
         depth += 1
-        guard depth <= Self.maximumDepth else { throw Failure() }
+        guard depth <= Self.maximumDepth else { throw Failure(.tooDeep) }
         defer { depth -= 1 }
         index += 1
         var items: [JSONValue] = []
@@ -166,6 +186,7 @@ struct JSONParser {
                         throw Failure()
                     }
                     guard let scalar = Unicode.Scalar(code) else { throw Failure() }
+                    if code == 0, refusesUnstorable { throw Failure(.nulCharacter) }
                     utf8.append(contentsOf: Array(String(Character(scalar)).utf8))
                 default: throw Failure()
                 }
@@ -220,6 +241,7 @@ struct JSONParser {
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
         if isInteger, let integer = Int64(text) { return .integer(integer) }
         guard let double = Double(text) else { throw Failure() }
+        if !double.isFinite, refusesUnstorable { throw Failure(.numberOutOfRange) }
         return .double(double)
     }
 }

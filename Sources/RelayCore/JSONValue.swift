@@ -147,16 +147,38 @@ extension JSONValue: Codable {
 }
 
 extension JSONValue {
-    /// Parses a request body. Throws `RelayError` 400 with a precise sentence when it is not JSON.
+    /// Parses a JSON document (a provider's reply, a sandbox request). Throws `RelayError` 400 with a precise
+    /// sentence when it is not JSON.
     public static func parse(_ bytes: some Collection<UInt8>, what: String = "The request body") throws(RelayError) -> JSONValue {
-        let data = Data(bytes)
+        try parse(bytes, what: what, refusingUnstorable: false)
+    }
+
+    /// Parses the body of an inbound request, which is kept in PostgreSQL (`events.body`, `jsonb`) before it
+    /// is answered. Besides what `parse(_:what:)` refuses, refuses with a 400 what `jsonb` cannot keep as
+    /// sent: `\u0000` in a string (PostgreSQL refuses it, which would otherwise surface as a 500) and
+    /// numbers beyond a double's range (which would be kept as `null`).
+    public static func parseStorable(_ bytes: some Collection<UInt8>, what: String = "The request body") throws(RelayError) -> JSONValue {
+        try parse(bytes, what: what, refusingUnstorable: true)
+    }
+
+    private static func parse(_ bytes: some Collection<UInt8>, what: String, refusingUnstorable: Bool) throws(RelayError) -> JSONValue {
+        let data = Array(bytes)
         if data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             throw RelayError.badRequest("\(what) is empty; a JSON document was expected")
         }
         do {
-            return try JSONParser.parse(Array(data))
+            return try JSONParser.parse(data, refusingUnstorable: refusingUnstorable)
         } catch {
-            throw RelayError.badRequest("\(what) is not valid JSON")
+            switch error.reason {
+            case .tooDeep?:
+                throw RelayError.badRequest("\(what) nests arrays and objects more than \(JSONParser.maximumDepth) levels deep")
+            case .nulCharacter?:
+                throw RelayError.badRequest("\(what) contains \\u0000 (the NUL character), which PushRelay cannot store; remove it")
+            case .numberOutOfRange?:
+                throw RelayError.badRequest("\(what) contains a number beyond the range of a double (about ±1.8e308)")
+            case nil:
+                throw RelayError.badRequest("\(what) is not valid JSON")
+            }
         }
     }
 

@@ -53,7 +53,7 @@ enum RequestBodyReader {
     }
 
     static func json(_ request: Request, context: RelayRequestContext) async throws -> JSONValue {
-        try JSONValue.parse(try await bytes(request, context: context).readableBytesView)
+        try JSONValue.parseStorable(try await bytes(request, context: context).readableBytesView)
     }
 }
 

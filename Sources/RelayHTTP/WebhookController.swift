@@ -28,7 +28,7 @@ struct WebhookController {
         try verifier.verify(
             id: id, timestamp: request.headers[.webhookTimestamp], signature: request.headers[.webhookSignature],
             body: bytes.readableBytesView, now: Date())
-        return (try JSONValue.parse(bytes.readableBytesView), id!)
+        return (try JSONValue.parseStorable(bytes.readableBytesView), id!)
     }
 
     @Sendable func identityConnected(_ request: Request, context: RelayRequestContext) async throws -> Response {

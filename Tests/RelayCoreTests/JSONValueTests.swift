@@ -35,7 +35,25 @@ import Testing
 
     @Test func deeplyNestedDocumentsAreRefused() {
         let text = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
-        #expect(throws: RelayError.self) { try JSONValue.parse(Array(text.utf8)) }
+        #expect(throws: RelayError.badRequest("The request body nests arrays and objects more than 256 levels deep")) {
+            try JSONValue.parse(Array(text.utf8))
+        }
+        let deepest = String(repeating: "[", count: 256) + String(repeating: "]", count: 256)
+        #expect(throws: Never.self) { try JSONValue.parse(Array(deepest.utf8)) }
+    }
+
+    /// `parseStorable` (inbound requests) refuses what PostgreSQL's jsonb cannot keep as sent, each with its own
+    /// sentence; `parse` (providers' replies) reads the same documents.
+    @Test func documentsThatJSONBCannotKeep() throws {
+        let nul = RelayError.badRequest(#"The webhook contains \u0000 (the NUL character), which PushRelay cannot store; remove it"#)
+        let huge = RelayError.badRequest("The webhook contains a number beyond the range of a double (about ±1.8e308)")
+        #expect(throws: nul) { try JSONValue.parseStorable(Array(#"{"m":"a\u0000b"}"#.utf8), what: "The webhook") }
+        #expect(throws: nul) { try JSONValue.parseStorable(Array(#"{"\u0000":1}"#.utf8), what: "The webhook") }
+        #expect(throws: huge) { try JSONValue.parseStorable(Array(#"[-1e309]"#.utf8), what: "The webhook") }
+        #expect(try JSONValue.parse(Array(#"{"m":"a\u0000b"}"#.utf8)) == ["m": "a\u{0}b"])
+        #expect(try JSONValue.parse(Array(#"[1e400]"#.utf8)) == [.double(.infinity)])
+        let kept = try JSONValue.parseStorable(Array(#"{"m":"\u0001\u001f","x":1.7e308,"y":-0}"#.utf8))
+        #expect(kept == ["m": "\u{01}\u{1F}", "x": .double(1.7e308), "y": 0])
     }
 
     @Test func settingAndRemovingKeepOrder() {

@@ -106,6 +106,41 @@ import TestSupport
         #expect(try await eventCount(env, identity: identity) == 0)
     }
 
+    /// Valid JSON that PostgreSQL's `jsonb` cannot keep as sent is a 400, not a 500 from the batch insert
+    /// (`\u0000` used to reach PostgreSQL and fail there), for the Push API and webhooks alike.
+    @Test func jsonThatCannotBeStored() async throws {
+        let env = try await TestEnvironment.shared.value
+        let identity = try await env.connectIdentity()
+        expectError(
+            try await env.push(identity, "twitter/post", #"{"request":{"push":{"post":{"message":"a\u0000b"}}}}"#), 400,
+            #"contains \u0000 (the NUL character)"#)
+        expectError(
+            try await env.push(identity, "twitter/post", #"{"request":{"push":{"post":{"message":"hi","x\u0000":1}}}}"#), 400,
+            #"contains \u0000"#)
+        expectError(
+            try await env.push(identity, "twitter/post", #"{"request":{"push":{"post":{"message":"hi","x":1e400}}}}"#), 400,
+            "a number beyond the range of a double")
+        let nested = String(repeating: "[", count: 300) + String(repeating: "]", count: 300)
+        expectError(
+            try await env.push(identity, "twitter/post", #"{"request":{"push":{"post":{"message":"hi","x":\#(nested)}}}}"#), 400,
+            "more than 256 levels deep")
+        #expect(try await eventCount(env, identity: identity) == 0)
+
+        let token = UUID().uuidString.lowercased()
+        let connected = try await env.webhook(
+            "identity-connected",
+            body: #"{"type":"identity.connected","data":{"identity_token":"\#(token)","provider":"twitter","#
+                + #""provider_user_id":"1","display_name":"A\u0000","credentials":{"access_token":"t"}}}"#)
+        expectError(connected, 400, #"contains \u0000"#)
+        let rows = try await env.store.client.query("SELECT count(*) FROM identities WHERE identity_token = \(UUID(uuidString: token)!)")
+        for try await count in rows.decode(Int.self) { #expect(count == 0) }
+
+        // Characters that jsonb keeps are accepted: the message reaches X as sent.
+        let reply = try await env.push(identity, "twitter/post", #"{"request":{"push":{"post":{"message":"a\u0001b \ud83d\ude80"}}}}"#)
+        #expect(reply.status == 200, "\(reply.text)")
+        #expect(env.sandbox.recorder.requests(token: identity.accessToken).last?.body?["text"]?.stringValue == "a\u{01}b 🚀")
+    }
+
     @Test func providerRefusalsComeBackWithTheProviderMessage() async throws {
         let env = try await TestEnvironment.shared.value
         let identity = try await env.connectIdentity()
