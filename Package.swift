@@ -169,6 +169,8 @@ let package = Package(
                 "TestSupport", "RelayCore", "RelayStore", "RelayProviders", "RelayEngine", "ProviderSandbox",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

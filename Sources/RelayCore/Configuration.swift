@@ -28,6 +28,11 @@ public struct Configuration: Sendable {
     /// `host`): the only listener of a worker-only process, and a port apart from the API's for scrapers.
     /// Nil: none (0: any free port).
     public var metricsPort: Int?
+    /// A client connection of a listener is closed after this long without a request in progress: idle
+    /// keep-alive connections, and request heads or bodies that stop arriving (a client that opens connections
+    /// and sends nothing would otherwise hold one file descriptor each for ever). A request being answered,
+    /// long polls included, is never cut.
+    public var idleTimeout: Duration = .seconds(75)
     /// `public:private` of an API key created (or kept) at start.
     public var apiKey: (publicKey: String, privateKey: String)?
     public var callbackSecret: String?

@@ -109,6 +109,7 @@ public enum RelayServer {
                     policy: AddressPolicy(allowPrivate: configuration.mediaAllowPrivate), logger: logger)
                 let app = Application(
                     router: router,
+                    server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
                     configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "PushRelay"),
                     onServerRunning: { channel in await gate.running(api: channel.localAddress?.port ?? 0) },
                     logger: logger)
@@ -117,6 +118,7 @@ public enum RelayServer {
             if let metricsPort = configuration.metricsPort {
                 let monitoring = Application(
                     router: buildMonitoringRouter(store: store, logger: logger),
+                    server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
                     configuration: .init(address: .hostname(configuration.host, port: metricsPort), serverName: "PushRelay"),
                     onServerRunning: { channel in await gate.running(metrics: channel.localAddress?.port ?? 0) },
                     logger: logger)

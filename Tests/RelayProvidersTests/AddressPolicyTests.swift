@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+import RelayCore
 @testable import RelayProviders
 
 @Suite struct AddressPolicyTests {
@@ -22,6 +23,17 @@ import Testing
         let url = try #require(URL(string: "http://169.254.169.254/latest/meta-data"))
         await #expect(throws: (any Error).self) { try await AddressPolicy(allowPrivate: false).check(url, field: "picture.url") }
         try await AddressPolicy(allowPrivate: true).check(url, field: "picture.url")
+    }
+
+    /// Spellings of inside addresses that `inet_pton` does not read but the resolver does (as browsers and
+    /// curl do): refused through what they resolve to.
+    @Test(arguments: [
+        "http://127.1/x", "http://0x7f000001/x", "http://2130706433/x", "http://0/x", "http://017700000001/x",
+        "http://[::ffff:7f00:1]/x", "http://[fe80::1%25eth0]/x", "http://localhost./x",
+    ])
+    func shorthandInsideAddressesAreRefused(text: String) async throws {
+        let url = try #require(URL(string: text))
+        await #expect(throws: RelayError.self) { try await AddressPolicy(allowPrivate: false).check(url, field: "callback_url") }
     }
 
     @Test func namesResolvingInsideAreRefused() async throws {
