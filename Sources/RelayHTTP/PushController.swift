@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import RelayCore
 import RelayEngine
 import RelayStore
@@ -49,7 +50,12 @@ enum RequestBodyReader {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > RelayRequestContext.bodyLimit {
             throw RelayError.payloadTooLarge(limit: RelayRequestContext.bodyLimit)
         }
-        return try await request.body.collect(upTo: RelayRequestContext.bodyLimit)
+        do {
+            return try await request.body.collect(upTo: RelayRequestContext.bodyLimit)
+        } catch is NIOTooManyBytesError {
+            // A body sent without Content-Length (chunked) is only found too large while it is read.
+            throw RelayError.payloadTooLarge(limit: RelayRequestContext.bodyLimit)
+        }
     }
 
     static func json(_ request: Request, context: RelayRequestContext) async throws -> JSONValue {

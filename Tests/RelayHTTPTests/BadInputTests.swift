@@ -103,6 +103,15 @@ import TestSupport
         let message = String(repeating: "a", count: (1 << 20) + 10)
         let reply = try await env.push(identity, "twitter/post", #"{"request":{"push":{"post":{"message":"\#(message)"}}}}"#)
         expectError(reply, 413, "larger than the limit of 1048576 bytes")
+        // Without Content-Length the size is only known while reading: still a 413, not a 500.
+        let chunked = try await env.send(
+            .POST, "/push/identities/\(identity.token)/twitter/post.json",
+            body: #"{"request":{"push":{"post":{"message":"\#(message)"}}}}"#, chunked: true)
+        expectError(chunked, 413, "larger than the limit of 1048576 bytes")
+        let webhook = try await env.send(
+            .POST, "/webhooks/identity-connected", body: String(repeating: " ", count: 2 << 20) + "{}", authenticated: false,
+            chunked: true)
+        expectError(webhook, 413, "larger than the limit of 1048576 bytes")
         #expect(try await eventCount(env, identity: identity) == 0)
     }
 

@@ -40,10 +40,10 @@ public struct TestIdentity: Sendable {
 }
 
 extension TestEnvironment {
-    /// Sends a request to the relay over a real socket.
+    /// Sends a request to the relay over a real socket; `chunked` sends the body without Content-Length.
     public func send(
         _ method: HTTPMethod, _ path: String, body: String? = nil, headers: [(String, String)] = [],
-        authenticated: Bool = true, base: String? = nil, timeout: TimeAmount = .seconds(60)
+        authenticated: Bool = true, base: String? = nil, timeout: TimeAmount = .seconds(60), chunked: Bool = false
     ) async throws -> TestReply {
         var request = HTTPClientRequest(url: (base ?? baseURL) + path)
         request.method = method
@@ -52,7 +52,20 @@ extension TestEnvironment {
             request.headers.add(name: "Authorization", value: "Basic \(credentials)")
         }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        if let body {
+            if chunked {
+                let parts = AsyncStream<ByteBuffer> { continuation in
+                    var bytes = ByteBuffer(string: body)
+                    while let part = bytes.readSlice(length: min(64 << 10, bytes.readableBytes)), part.readableBytes > 0 {
+                        continuation.yield(part)
+                    }
+                    continuation.finish()
+                }
+                request.body = .stream(parts, length: .unknown)
+            } else {
+                request.body = .bytes(ByteBuffer(string: body))
+            }
+        }
         let response = try await http.execute(request, timeout: timeout)
         let bytes = try await response.body.collect(upTo: 16 << 20)
         return TestReply(status: Int(response.status.code), headers: response.headers, text: String(buffer: bytes))
