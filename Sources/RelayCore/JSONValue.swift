@@ -162,7 +162,10 @@ extension JSONValue {
     }
 
     private static func parse(_ bytes: some Collection<UInt8>, what: String, refusingUnstorable: Bool) throws(RelayError) -> JSONValue {
-        let data = Array(bytes)
+        var data = Array(bytes)
+        // A UTF-8 byte order mark, which some clients (.NET, PowerShell) put first: RFC 8259 §8.1 lets a
+        // parser ignore it.
+        if data.starts(with: [0xEF, 0xBB, 0xBF]) { data.removeFirst(3) }
         if data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             throw RelayError.badRequest("\(what) is empty; a JSON document was expected")
         }

@@ -56,6 +56,14 @@ import Testing
         #expect(kept == ["m": "\u{01}\u{1F}", "x": .double(1.7e308), "y": 0])
     }
 
+    @Test func aLeadingByteOrderMarkIsIgnored() throws {
+        #expect(try JSONValue.parseStorable([0xEF, 0xBB, 0xBF] + Array(#"{"a":1}"#.utf8)) == ["a": 1])
+        #expect(throws: RelayError.self) { try JSONValue.parse(Array(#"{"a":1}"#.utf8) + [0xEF, 0xBB, 0xBF]) }
+        #expect(throws: RelayError.badRequest("The request body is empty; a JSON document was expected")) {
+            try JSONValue.parse([0xEF, 0xBB, 0xBF, 0x20])
+        }
+    }
+
     @Test func settingAndRemovingKeepOrder() {
         let value: JSONValue = ["a": 1, "b": 2, "c": 3]
         #expect(value.setting("b", to: "x").serialized() == #"{"a":1,"b":"x","c":3}"#)
