@@ -15,7 +15,8 @@ import UnixSignals
 public func buildRouter(
     store: Store, intake: PublishIntake, webhooks: StandardWebhooks, policy: AddressPolicy, logger: Logger
 ) -> Router<RelayRequestContext> {
-    let router = Router(context: RelayRequestContext.self)
+    // HEAD answers every GET route with the GET's status and headers (monitors often probe with HEAD).
+    let router = Router(context: RelayRequestContext.self, options: .autoGenerateHeadEndpoints)
     // Outside the envelope's: it counts every answer by its status, refusals included.
     router.add(middleware: RequestMetricsMiddleware())
     router.add(middleware: EnvelopeMiddleware(logger: logger))
@@ -33,7 +34,7 @@ public func buildRouter(
 /// Wires the routes of the metrics listener (`PUSHRELAY_METRICS_PORT`): health and metrics only, so that a
 /// worker-only process can be probed and scraped, and scrapers need no access to the API's port.
 public func buildMonitoringRouter(store: Store, logger: Logger) -> Router<RelayRequestContext> {
-    let router = Router(context: RelayRequestContext.self)
+    let router = Router(context: RelayRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: EnvelopeMiddleware(logger: logger))
     HealthController(store: store).addRoutes(to: router)
     MetricsController(store: store).addRoutes(to: router)
