@@ -24,10 +24,12 @@ struct PushController {
             throw RelayError.notFound("Unknown Push API route \(tail); routes end in .json")
         }
         let route = try PublishIntake.route(String(tail.dropLast(5)))
+        let idempotencyKey = request.headers[.idempotencyKey]
+        if let idempotencyKey { try DeduplicationKey.check(idempotencyKey, header: "Idempotency-Key") }
         let body = try await RequestBodyReader.json(request, context: context)
         let accepted = try await intake.accept(
             route: route, body: body, identityToken: identityToken, apiKeyID: context.apiKeyID,
-            idempotencyKey: request.headers[.idempotencyKey].map { "push:\(context.apiKeyID ?? 0):\($0)" },
+            idempotencyKey: idempotencyKey.map { "push:\(context.apiKeyID ?? 0):\($0)" },
             source: "push_api", mode: Self.mode(request.headers[values: .prefer]))
         return EventRendering.pushReply(accepted.status, route: route, resource: request.uri.path)
     }

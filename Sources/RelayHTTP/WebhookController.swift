@@ -28,6 +28,7 @@ struct WebhookController {
         try verifier.verify(
             id: id, timestamp: request.headers[.webhookTimestamp], signature: request.headers[.webhookSignature],
             body: bytes.readableBytesView, now: Date())
+        try DeduplicationKey.check(id!, header: "webhook-id")
         return (try JSONValue.parseStorable(bytes.readableBytesView), id!)
     }
 

@@ -150,6 +150,29 @@ import TestSupport
         #expect(env.sandbox.recorder.requests(token: identity.accessToken).last?.body?["text"]?.stringValue == "a\u{01}b 🚀")
     }
 
+    /// Deduplication keys are stored in a unique index, which PostgreSQL cannot fill with long values: a key
+    /// over 255 bytes is a 400 (it was a 500 from the batch insert), on the Push API and on webhooks.
+    @Test func deduplicationKeysHaveALimit() async throws {
+        let env = try await TestEnvironment.shared.value
+        let identity = try await env.connectIdentity()
+        let body = #"{"request":{"push":{"post":{"message":"keyed"}}}}"#
+        // Random text, which PostgreSQL cannot compress under its index limit.
+        let long = Data((0..<4500).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        expectError(
+            try await env.push(identity, "twitter/post", body, headers: [("Idempotency-Key", long)]), 400,
+            "Idempotency-Key is 6000 bytes long; at most 255 are accepted")
+        expectError(try await env.push(identity, "twitter/post", body, headers: [("Idempotency-Key", "")]), 400, "must not be empty")
+        #expect(try await eventCount(env, identity: identity) == 0)
+        let longest = String(long.prefix(255))
+        #expect(try await env.push(identity, "twitter/post", body, headers: [("Idempotency-Key", longest)]).status == 200)
+
+        let token = UUID().uuidString.lowercased()
+        let connection = #"{"type":"identity.connected","data":{"identity_token":"\#(token)","provider":"twitter","#
+            + #""provider_user_id":"1","credentials":{"access_token":"t"}}}"#
+        expectError(try await env.webhook("identity-connected", body: connection, id: "msg_" + long), 400, "webhook-id is 6004 bytes long")
+        #expect(try await env.webhook("identity-connected", body: connection, id: "msg_" + long.prefix(251)).status == 202)
+    }
+
     @Test func providerRefusalsComeBackWithTheProviderMessage() async throws {
         let env = try await TestEnvironment.shared.value
         let identity = try await env.connectIdentity()
