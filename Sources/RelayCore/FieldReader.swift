@@ -44,9 +44,20 @@ public struct FieldReader: Sendable {
         return try Self.identifier(member, field: field(key))
     }
 
+    /// The longest identifier accepted, in bytes. Provider ids, media ids and URNs are far shorter; some
+    /// identifiers are keys of PostgreSQL indexes (`identities (provider, provider_user_id)`, the accounts of an
+    /// identity), which refuse entries over about 2.7 kB with an error.
+    public static let maximumIdentifierLength = 255
+
     static func identifier(_ member: JSONValue, field: String) throws(RelayError) -> String {
         switch member {
-        case .string(let text): return text.trimmingCharacters(in: .whitespaces)
+        case .string(let text):
+            let identifier = text.trimmingCharacters(in: .whitespaces)
+            guard identifier.utf8.count <= maximumIdentifierLength else {
+                throw .badRequest(
+                    "\(field) is \(identifier.utf8.count) bytes long; identifiers are at most \(maximumIdentifierLength)")
+            }
+            return identifier
         case .integer(let number) where number >= 0: return String(number)
         default: throw .badRequest("\(field) must be an identifier (a string or a whole number), got \(member.typeName)")
         }

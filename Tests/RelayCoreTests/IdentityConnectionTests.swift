@@ -44,4 +44,18 @@ import Testing
             #expect(error.info.contains("data.provider"))
         }
     }
+
+    /// Identifiers are keys of PostgreSQL indexes: past 255 bytes they are a 400 naming the field.
+    @Test func identifiersHaveALimit() throws {
+        let data = body["data"]!
+        let longest = String(repeating: "7", count: FieldReader.maximumIdentifierLength)
+        #expect(try IdentityConnection.parse(body.setting("data", to: data.setting("provider_user_id", to: .string(longest)))).providerUserID == longest)
+        #expect(throws: RelayError.badRequest("data.provider_user_id is 256 bytes long; identifiers are at most 255")) {
+            try IdentityConnection.parse(body.setting("data", to: data.setting("provider_user_id", to: .string(longest + "7"))))
+        }
+        let account: JSONValue = ["kind": "page", "id": .string(String(repeating: "é", count: 128)), "name": "P"]
+        #expect(throws: RelayError.badRequest("data.accounts[0].id is 256 bytes long; identifiers are at most 255")) {
+            try IdentityConnection.parse(body.setting("data", to: data.setting("accounts", to: [account])))
+        }
+    }
 }

@@ -152,7 +152,7 @@ import TestSupport
 
     /// Deduplication keys are stored in a unique index, which PostgreSQL cannot fill with long values: a key
     /// over 255 bytes is a 400 (it was a 500 from the batch insert), on the Push API and on webhooks.
-    @Test func deduplicationKeysHaveALimit() async throws {
+    @Test func keysAndIdentifiersHaveALimit() async throws {
         let env = try await TestEnvironment.shared.value
         let identity = try await env.connectIdentity()
         let body = #"{"request":{"push":{"post":{"message":"keyed"}}}}"#
@@ -171,6 +171,18 @@ import TestSupport
             + #""provider_user_id":"1","credentials":{"access_token":"t"}}}"#
         expectError(try await env.webhook("identity-connected", body: connection, id: "msg_" + long), 400, "webhook-id is 6004 bytes long")
         #expect(try await env.webhook("identity-connected", body: connection, id: "msg_" + long.prefix(251)).status == 202)
+
+        // So are the identifiers that index an identity and its accounts (they were a 500 too).
+        let other = UUID().uuidString.lowercased()
+        let longUser = #"{"type":"identity.connected","data":{"identity_token":"\#(other)","provider":"twitter","#
+            + #""provider_user_id":"\#(long)","credentials":{"access_token":"t"}}}"#
+        expectError(try await env.webhook("identity-connected", body: longUser), 400, "data.provider_user_id is 6000 bytes long")
+        let longAccount = #"{"type":"identity.connected","data":{"identity_token":"\#(other)","provider":"facebook","#
+            + #""provider_user_id":"1","credentials":{"access_token":"t"},"#
+            + #""accounts":[{"kind":"page","id":"\#(long)","name":"P","access_token":"p"}]}}"#
+        expectError(try await env.webhook("identity-connected", body: longAccount), 400, "data.accounts[0].id is 6000 bytes long")
+        let rows = try await env.store.client.query("SELECT count(*) FROM identities WHERE identity_token = \(UUID(uuidString: other)!)")
+        for try await count in rows.decode(Int.self) { #expect(count == 0) }
     }
 
     @Test func providerRefusalsComeBackWithTheProviderMessage() async throws {
