@@ -69,7 +69,7 @@ public struct RecordedDelivery: Sendable {
         case .retry(let at): nextAt = at
         case .dead: state = "dead"
         }
-        return [
+        let entry: JSONValue = [
             "id": .string(callbackID.lowercasedString),
             "owner": .string(owner),
             "attempt": .integer(Int64(attempt)),
@@ -82,6 +82,7 @@ public struct RecordedDelivery: Sendable {
             "duration_ms": .double(delivery.durationMilliseconds),
             "disables_subscription": .bool(delivery.disablesSubscription),
         ]
+        return entry.storable()
     }
 }
 

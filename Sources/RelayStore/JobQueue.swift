@@ -90,7 +90,7 @@ public struct FinishedTry: Sendable {
             error = lastError
             pause = pausesIdentity
         }
-        return [
+        let entry: JSONValue = [
             "event_id": .string(eventID.lowercasedString),
             "owner": .string(owner),
             "try_number": .integer(Int64(tryNumber)),
@@ -103,6 +103,7 @@ public struct FinishedTry: Sendable {
             "pause": .bool(pause),
             "attempts": JobQueue.attemptsValue(attempts),
         ]
+        return entry.storable()
     }
 }
 
@@ -453,7 +454,7 @@ public struct JobQueue: Sendable {
         try await store.write(
             """
             WITH u AS (
-                UPDATE publish_jobs SET progress = progress || \(progress.serialized())::jsonb, updated_at = now()
+                UPDATE publish_jobs SET progress = progress || \(progress.storable().serialized())::jsonb, updated_at = now()
                 WHERE event_id = \(eventID) AND state = 'running' AND lease_owner = \(owner) RETURNING event_id)
             INSERT INTO provider_attempts (event_id, try_number, step, method, url, request_summary, http_status, outcome,
                                            response_excerpt, error, started_at, duration_ms)
@@ -475,7 +476,7 @@ public struct JobQueue: Sendable {
     }
 
     static func attemptsJSON(_ attempts: [ProviderAttempt]) -> String {
-        attemptsValue(attempts).serialized()
+        attemptsValue(attempts).storable().serialized()
     }
 
     static func attemptsValue(_ attempts: [ProviderAttempt]) -> JSONValue {
