@@ -24,6 +24,19 @@ import Testing
         #expect(line.wholeMatch(of: layout) != nil, "\(line)")
     }
 
+    /// A client's text in a record (an error sentence quoting its field) cannot start a line of its own.
+    @Test func controlCharactersAreEscapedInText() {
+        let handler = LineLogHandler(label: "pushrelay", format: .text)
+        let forged = "got \"x\n2026-12-06T00:00:00.000Z error pushrelay: FORGED\r\t\u{1B}[31m\u{7F}\""
+        let record = LogEvent(
+            level: .notice, message: "request \n two", error: nil, metadata: ["info": .string(forged)],
+            source: "RelayHTTP", file: #fileID, function: #function, line: #line)
+        let line = String(decoding: handler.textLine(record).bytes, as: UTF8.self)
+        #expect(line.filter { $0 == "\n" }.count == 1)
+        #expect(line.hasSuffix("] request \\n two\n"))
+        #expect(line.contains(#"info=got "x\n2026-12-06T00:00:00.000Z error pushrelay: FORGED\r\t\u001b[31m\u007f""#))
+    }
+
     @Test func anErrorGivenToTheLoggerIsShown() throws {
         let handler = LineLogHandler(label: "pushrelay", format: .json)
         let line = handler.jsonLine(event(error: Refusal()))
