@@ -16,13 +16,14 @@ import TestSupport
 
     /// Waits until the relay closes `channel`; fails the test after `seconds` (a deadline, not a synchronisation).
     func expectClosedByRelay(_ channel: any Channel, within seconds: Int = 20, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let deadline = ContinuousClock.now + .seconds(seconds)
         let closed = try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask {
                 try await channel.closeFuture.get()
                 return true
             }
             group.addTask {
-                try await Task.sleep(for: .seconds(seconds))
+                try await Task.sleep(until: deadline)
                 return false
             }
             let first = try await group.next()!
