@@ -83,7 +83,8 @@ public struct FinishedTry: Sendable {
         var runAt: Date?
         var pause = false
         switch transition {
-        case .succeeded(let data): result = .string(data.serialized())
+        // Made storable before it is serialized: written as text, a U+0000 is an escape that storable() no longer sees.
+        case .succeeded(let data): result = .string(data.storable().serialized())
         case .failed(let relayError), .indeterminate(let relayError): error = relayError
         case .requeue(let at, let lastError, let pausesIdentity):
             runAt = at

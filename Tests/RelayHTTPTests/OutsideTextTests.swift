@@ -38,6 +38,22 @@ import TestSupport
         #expect(stored.first?.1 == "X said: a\u{FFFD}b")
         #expect(stored.first?.2 == "PNG\u{FFFD}\u{1}binary")
         #expect(stored.first?.3 == "refused\u{FFFD}")
+
+        // A result kept as JSON text: U+0000 replaced before it is written as an escape.
+        let more = try await GroupCommitTests.scheduledJobs(env, identity, count: 1, text: "nul result")
+        try await GroupCommitTests.lease(env, more)
+        let succeeded = try await GroupCommitTests.reporting {
+            try await env.store.jobs.finish([
+                FinishedTry(
+                    eventID: more[0], owner: "test-owner", tryNumber: 1, transition: .succeeded(["post_id": "1\u{0}2", "object": "post"]),
+                    attempts: [attempt])
+            ])
+        }.map { try $0.get() }
+        #expect(succeeded == [true])
+        let results = try await env.store.query("SELECT result::text FROM publish_jobs WHERE event_id = \(more[0])", logger: env.logger)
+        var result: String?
+        for try await text in results.decode(String.self) { result = text }
+        #expect(result == "{\"post_id\":\"1\u{FFFD}2\",\"object\":\"post\"}")
     }
 
     @Test func theRecordOfADeliveryKeepsWhatTheSubscriberAnswered() async throws {
