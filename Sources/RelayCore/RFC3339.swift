@@ -5,7 +5,14 @@ import Glibc
 
 /// RFC 3339 date-times, the format of every timestamp PushRelay reads or writes in JSON.
 public enum RFC3339 {
+    /// Reads an RFC 3339 date-time. Its year has four digits (`date-fullyear = 4DIGIT`): Foundation's
+    /// style also reads `300000-01-01T00:00:00Z`, a date past the end of PostgreSQL's `timestamptz`
+    /// (294276 AD), which made the insert fail with a 500.
     public static func parse(_ text: String) -> Date? {
+        let utf8 = Array(text.utf8.prefix(5))
+        guard utf8.count == 5, utf8[0..<4].allSatisfy({ (0x30...0x39).contains($0) }), utf8[4] == UInt8(ascii: "-") else {
+            return nil
+        }
         if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) { return date }
         return try? Date.ISO8601FormatStyle().parse(text)
     }

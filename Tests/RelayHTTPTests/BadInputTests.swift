@@ -57,6 +57,11 @@ import TestSupport
         expectError(
             try await env.push(identity, "twitter/post", #"{"request":{"schedule":{"at":"tomorrow"},"push":{"post":{"message":"x"}}}}"#),
             400, "RFC 3339")
+        // A year past PostgreSQL's timestamps (it was a 500 from the batch insert).
+        expectError(
+            try await env.push(
+                identity, "twitter/post", #"{"request":{"schedule":{"at":"300000-01-01T00:00:00Z"},"push":{"post":{"message":"x"}}}}"#),
+            400, "RFC 3339")
         #expect(try await eventCount(env, identity: identity) == 0)
         #expect(env.sandbox.recorder.requests(token: identity.accessToken).isEmpty)
     }
