@@ -86,6 +86,19 @@ import TestSupport
         #expect(found.first?.1 == "ok\u{FFFD}\u{1}binary")
     }
 
+    /// A page an adapter looked up (its name as the provider gave it) is stored with U+FFFD for U+0000.
+    @Test func anAccountLookedUpIsStored() async throws {
+        let env = try await TestEnvironment.shared.value
+        let identity = try await env.connectIdentity(provider: "facebook")
+        let token = try #require(UUID(uuidString: identity.token))
+        try await env.store.identities.storeAccount(token, PublishAccount(kind: "page", id: "4242", name: "Caf\u{0}e", accessToken: "page-token"))
+        let rows = try await env.store.query(
+            "SELECT name FROM identity_accounts WHERE identity_token = \(token) AND account_id = '4242'", logger: env.logger)
+        var names: [String] = []
+        for try await name in rows.decode(String.self) { names.append(name) }
+        #expect(names == ["Caf\u{FFFD}e"])
+    }
+
     @Test func storableReplacesOnlyNUL() {
         let value: JSONValue = ["k\u{0}": ["a\u{0}b", 1, nil, "é\u{1}"]]
         #expect(value.storable() == ["k\u{FFFD}": ["a\u{FFFD}b", 1, nil, "é\u{1}"]])

@@ -216,7 +216,7 @@ public struct IdentityRepository: Sendable {
         try await store.write(
             """
             INSERT INTO identity_accounts (identity_token, kind, account_id, name, access_token, access_token_key_id)
-            VALUES (\(identityToken), \(account.kind), \(account.id), \(account.name), \(sealed), \(keyID))
+            VALUES (\(identityToken), \(account.kind), \(account.id.storable), \(account.name.storable), \(sealed), \(keyID))
             ON CONFLICT (identity_token, kind, account_id) DO UPDATE SET
                 name = CASE WHEN EXCLUDED.name = '' THEN identity_accounts.name ELSE EXCLUDED.name END,
                 access_token = EXCLUDED.access_token, access_token_key_id = EXCLUDED.access_token_key_id
