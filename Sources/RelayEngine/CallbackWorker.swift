@@ -17,6 +17,8 @@ public final class CallbackWorker: Service, Sendable {
     let store: Store
     let http: HTTPClient
     let policy: AddressPolicy
+    /// Deliveries to a host whose addresses the policy checked go to the address it approved.
+    let pinned = PinnedClients()
     let broker: OutcomeBroker
     let schedule: [Int]
     /// Signs the callback_url of publish-requested webhooks: the secret their sender holds.
@@ -87,6 +89,7 @@ public final class CallbackWorker: Service, Sendable {
                 await broker.callbackBell.wait(upTo: pollInterval)
             }
         }
+        await pinned.shutdown()
     }
 
     /// One try: sign, POST, record, decide what comes next.
@@ -100,7 +103,8 @@ public final class CallbackWorker: Service, Sendable {
         var undeliverable = false
         do {
             guard let url = URL(string: callback.url) else { throw RelayError.badRequest("\(callback.url) is not a URL") }
-            do { try await policy.check(url, field: "callback URL") } catch {
+            let address: String?
+            do { address = try await policy.approvedAddress(url, field: "callback URL") } catch {
                 undeliverable = true
                 throw error
             }
@@ -120,7 +124,10 @@ public final class CallbackWorker: Service, Sendable {
             request.headers.add(
                 name: "webhook-signature", value: StandardWebhooks(secrets: [secret]).signature(id: webhookID, timestamp: timestamp, body: body))
             request.body = .bytes(ByteBuffer(bytes: body))
-            let response = try await http.execute(request, timeout: .seconds(15))
+            // To the address just approved: the name is not resolved again to connect (DNS rebinding).
+            let pin = address.flatMap { address in url.host.map { pinned.lease(host: $0, address: address) } }
+            defer { pin?.release() }
+            let response = try await (pin?.client ?? http).execute(request, timeout: .seconds(15))
             status = Int(response.status.code)
             let answer = try await response.body.collect(upTo: 64 << 10)
             excerpt = String(buffer: answer).prefix(500).description

@@ -1,0 +1,64 @@
+import AsyncHTTPClient
+import NIOCore
+import Synchronization
+
+/// HTTP clients pinned to the address a host name was approved at, kept per name and address.
+///
+/// `AddressPolicy` checks every address a name resolves to, but AsyncHTTPClient resolves the name again to
+/// connect: a name that answers differently in between (DNS rebinding) would take the request inside the
+/// network. A client of this pool maps the name to the approved address (`dnsOverride`; TLS still verifies
+/// the certificate for the name), and is kept, so that the requests to one host reuse their connections.
+/// Past `capacity` pairs a request gets a client of its own, shut down when it is released. The callback
+/// worker delivers through it; the media fetcher pins each fetch on its own (`MediaFetcher.client(for:field:)`).
+public final class PinnedClients: Sendable {
+    /// The client for one request: `release()` it once the response is read.
+    public struct Lease: Sendable {
+        public let client: HTTPClient
+        /// Made for this request alone (the pool was full): shut down on release.
+        let owned: Bool
+
+        public func release() {
+            guard owned else { return }
+            let client = self.client
+            Task { try? await client.shutdown() }
+        }
+    }
+
+    struct Key: Hashable {
+        let host: String
+        let address: String
+    }
+
+    private let capacity: Int
+    private let clients = Mutex<[Key: HTTPClient]>([:])
+
+    public init(capacity: Int = 64) {
+        self.capacity = capacity
+    }
+
+    /// A client whose connections to `host` go to `address`.
+    public func lease(host: String, address: String) -> Lease {
+        let key = Key(host: host, address: address)
+        return clients.withLock { clients in
+            if let kept = clients[key] { return Lease(client: kept, owned: false) }
+            var configuration = HTTPClient.Configuration()
+            configuration.redirectConfiguration = .disallow
+            configuration.timeout = .init(connect: .seconds(10), read: .seconds(120))
+            configuration.connectionPool = .init(idleTimeout: .seconds(60))
+            configuration.dnsOverride = [host: address]
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            guard clients.count < capacity else { return Lease(client: client, owned: true) }
+            clients[key] = client
+            return Lease(client: client, owned: false)
+        }
+    }
+
+    /// Shuts down the kept clients (when the worker using them stops).
+    public func shutdown() async {
+        let kept = clients.withLock { clients in
+            defer { clients.removeAll() }
+            return Array(clients.values)
+        }
+        for client in kept { try? await client.shutdown() }
+    }
+}
