@@ -30,7 +30,7 @@ public struct MediaFetcher: Sendable {
             else {
                 throw Self.refuse("\(field) must be an absolute http or https URL")
             }
-            let pinned: PinnedClient
+            let pinned: PinnedClients.Lease
             do {
                 pinned = try await client(for: parsed, field: field)
             } catch {
@@ -95,15 +95,11 @@ public struct MediaFetcher: Sendable {
     /// The client for one hop. Where addresses are checked, it is pinned to the address the policy
     /// approved (AsyncHTTPClient's `dnsOverride`), so a name cannot resolve elsewhere between the check
     /// and the connection (DNS rebinding); TLS still verifies the certificate for the name.
-    func client(for url: URL, field: String) async throws(RelayError) -> PinnedClient {
+    func client(for url: URL, field: String) async throws(RelayError) -> PinnedClients.Lease {
         guard let address = try await policy.approvedAddress(url, field: field), let host = url.host else {
-            return PinnedClient(client: http, owned: false)
+            return PinnedClients.Lease(client: http, owned: false)
         }
-        var configuration = HTTPClient.Configuration()
-        configuration.redirectConfiguration = .disallow
-        configuration.timeout = .init(connect: .seconds(10), read: .seconds(120))
-        configuration.dnsOverride = [host: address]
-        return PinnedClient(client: HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration), owned: true)
+        return PinnedClients.oneOff(host: host, address: address)
     }
 
     static func refuse(_ info: String) -> PublishStop {
@@ -128,9 +124,9 @@ public final class FetchedMedia {
     private var received = 0
 
     /// The client the body streams through; released (shut down if it was made for this fetch) when done.
-    private let client: PinnedClient
+    private let client: PinnedClients.Lease
 
-    init(body: HTTPClientResponse.Body, declaredLength: Int?, limit: Int, field: String, client: PinnedClient) {
+    init(body: HTTPClientResponse.Body, declaredLength: Int?, limit: Int, field: String, client: PinnedClients.Lease) {
         self.iterator = body.makeAsyncIterator()
         self.declaredLength = declaredLength
         self.limit = limit
@@ -205,18 +201,5 @@ public final class FetchedMedia {
         }
         received += buffer.readableBytes
         return buffer
-    }
-}
-
-/// The HTTP client one media fetch goes through: the shared one, or one made for the fetch and pinned
-/// to an approved address, which is shut down once the fetch is over.
-struct PinnedClient: Sendable {
-    let client: HTTPClient
-    let owned: Bool
-
-    func release() {
-        guard owned else { return }
-        let client = self.client
-        Task { try? await client.shutdown() }
     }
 }

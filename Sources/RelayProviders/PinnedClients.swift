@@ -9,7 +9,7 @@ import Synchronization
 /// network. A client of this pool maps the name to the approved address (`dnsOverride`; TLS still verifies
 /// the certificate for the name), and is kept, so that the requests to one host reuse their connections.
 /// Past `capacity` pairs a request gets a client of its own, shut down when it is released. The callback
-/// worker delivers through it; the media fetcher pins each fetch on its own (`MediaFetcher.client(for:field:)`).
+/// worker delivers through it; the media fetcher pins each fetch with a client of its own (`oneOff`).
 public final class PinnedClients: Sendable {
     /// The client for one request: `release()` it once the response is read.
     public struct Lease: Sendable {
@@ -41,16 +41,25 @@ public final class PinnedClients: Sendable {
         let key = Key(host: host, address: address)
         return clients.withLock { clients in
             if let kept = clients[key] { return Lease(client: kept, owned: false) }
-            var configuration = HTTPClient.Configuration()
-            configuration.redirectConfiguration = .disallow
-            configuration.timeout = .init(connect: .seconds(10), read: .seconds(120))
-            configuration.connectionPool = .init(idleTimeout: .seconds(60))
-            configuration.dnsOverride = [host: address]
-            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-            guard clients.count < capacity else { return Lease(client: client, owned: true) }
+            guard clients.count < capacity else { return Self.oneOff(host: host, address: address) }
+            let client = Self.makeClient(host: host, address: address)
             clients[key] = client
             return Lease(client: client, owned: false)
         }
+    }
+
+    /// A pinned client for one request alone, shut down on release (the media fetcher pins each fetch so).
+    static func oneOff(host: String, address: String) -> Lease {
+        Lease(client: makeClient(host: host, address: address), owned: true)
+    }
+
+    private static func makeClient(host: String, address: String) -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.timeout = .init(connect: .seconds(10), read: .seconds(120))
+        configuration.connectionPool = .init(idleTimeout: .seconds(60))
+        configuration.dnsOverride = [host: address]
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
     /// Shuts down the kept clients (when the worker using them stops).
