@@ -120,14 +120,40 @@ public struct FieldReader: Sendable {
         return url
     }
 
+    /// The longest URL a request may give (links, media, callbacks): far beyond any real one, short enough that
+    /// a URL stored on a job or a subscription, listed and logged, stays a URL.
+    public static let maximumURLLength = 4096
+
+    /// Checks that `text` is an absolute http(s) URL the relay (or a provider) could connect to, and returns it
+    /// with its scheme in lower case (RFC 3986 §6.2.2.1: `HTTPS://…` is `https://…`), the form that is stored.
     static func checkURL(_ text: String, field: String) throws(RelayError) -> String {
+        guard text.utf8.count <= maximumURLLength else {
+            throw .badRequest("\(field) is \(text.utf8.count) bytes long; URLs are at most \(maximumURLLength)")
+        }
         guard let components = URLComponents(string: text),
             let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
             let host = components.host, !host.isEmpty
         else {
             throw .badRequest("\(field) must be an absolute http or https URL")
         }
-        return text
+        if components.user != nil || components.password != nil {
+            throw .badRequest("\(field) must not hold a user name or password (user:password@host)")
+        }
+        if let port = components.port, !(1...65535).contains(port) {
+            throw .badRequest("\(field) has port \(port); a port is from 1 to 65535")
+        }
+        if !host.hasPrefix("["), !isHostName(URL(string: text)?.host ?? host) {
+            throw .badRequest("\(field) has no valid host name: labels are 1 to 63 characters, separated by single dots")
+        }
+        return scheme + text.dropFirst(scheme.utf8.count)
+    }
+
+    /// A DNS name (RFC 1035 §2.3.4, in its ASCII form for international names): at most 253 characters,
+    /// labels of 1 to 63, one final dot allowed.
+    static func isHostName(_ host: String) -> Bool {
+        let name = host.hasSuffix(".") ? host.dropLast() : Substring(host)
+        guard !name.isEmpty, name.utf8.count <= 253 else { return false }
+        return name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { (1...63).contains($0.utf8.count) }
     }
 
     /// The object under `key`, required.

@@ -59,6 +59,31 @@ import Testing
         #expect(error(#"{"request":{"push":{"picture":{}}}}"#, path: "twitter/picture")?.info.contains("url") == true)
     }
 
+    /// A URL no client could connect to is refused when it is given, not when the relay or a provider tries it.
+    @Test func urlsAreCheckedAndTheirSchemeLowered() throws {
+        func picture(_ url: String) throws(RelayError) -> String? {
+            let request = try parse(#"{"request":{"callback_url":"\#(url)","push":{"picture":{"url":"\#(url)"}}}}"#, path: "twitter/picture")
+            guard case .picture(let picture) = request.content else { return nil }
+            #expect(request.callbackURL == picture.url)
+            return picture.url
+        }
+        #expect(try picture("HTTPS://Example.com/A.jpg") == "https://Example.com/A.jpg")
+        #expect(try picture("https://bücher.de/a.jpg") == "https://bücher.de/a.jpg")
+        #expect(try picture("https://example.com.:8443/a.jpg") == "https://example.com.:8443/a.jpg")
+        #expect(try picture("http://[2001:db8::1]/a.jpg") == "http://[2001:db8::1]/a.jpg")
+        let refused: [(String, String)] = [
+            ("https://example.com:99999/a.jpg", "port 99999"), ("https://example.com:0/a.jpg", "port 0"),
+            ("https://user:secret@example.com/a.jpg", "user name or password"), ("https://@example.com/a.jpg", "user name"),
+            ("https://example..com/a.jpg", "host name"), ("https://./a.jpg", "host name"),
+            ("https://\(String(repeating: "a", count: 64)).com/a.jpg", "host name"),
+            ("https://example.com/\(String(repeating: "a", count: FieldReader.maximumURLLength))", "URLs are at most 4096"),
+        ]
+        for (url, words) in refused {
+            let info = error(#"{"request":{"push":{"picture":{"url":"\#(url)"}}}}"#, path: "twitter/picture")?.info
+            #expect(info?.contains("request.push.picture.url") == true && info?.contains(words) == true, "\(url): \(info ?? "accepted")")
+        }
+    }
+
     @Test func videoAcceptsVideoURLOrURLAndItsCallback() throws {
         let request = try parse(
             #"{"request":{"push":{"video":{"video_url":"https://example.com/v.mp4","callback_url":"https://hooks.example.com/x"}}}}"#,

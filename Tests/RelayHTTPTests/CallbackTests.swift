@@ -278,5 +278,19 @@ import TestSupport
         #expect(try await env.send(.POST, "/subscriptions.json", body: #"{"url":"https://example.com/h","events":["push.maybe"]}"#).status == 400)
         #expect(try await env.send(.POST, "/subscriptions.json", body: #"{"url":"https://example.com/h"}"#).status == 400)
         #expect(try await env.send(.POST, "/subscriptions.json", body: #"{"url":"https://example.com/h","events":["push.failed"]}"#, authenticated: false).status == 401)
+        for url in ["https://example.com:99999/h", "https://user:secret@example.com/h", "https://example..com/h"] {
+            let reply = try await env.send(.POST, "/subscriptions.json", body: #"{"url":"\#(url)","events":["push.failed"]}"#)
+            #expect(reply.status == 400 && reply.text.contains("\"url "), "\(url): \(reply.text)")
+        }
+    }
+
+    /// `HTTPS://` is an http(s) URL like any other (it was a 500: the table's CHECK wants the scheme in lower case).
+    @Test func aSchemeInCapitalsIsStoredInLowerCase() async throws {
+        let env = try await TestEnvironment.shared.value
+        let reply = try await env.send(.POST, "/subscriptions.json", body: #"{"url":"HTTPS://EXAMPLE.COM/h","events":["push.failed"]}"#)
+        #expect(reply.status == 201, "\(reply.text)")
+        #expect(reply.data?["url"] == "https://EXAMPLE.COM/h")
+        let id = try #require(reply.data?["id"]?.stringValue)
+        #expect(try await env.send(.DELETE, "/subscriptions/\(id).json").status == 200)
     }
 }
