@@ -100,7 +100,7 @@ public enum WebhookBody {
         }
         let root = FieldReader(body, path: "")
         if let given = try root.string("type"), given != type {
-            throw .badRequest("type must be \"\(type)\" on this endpoint, got \"\(given)\"")
+            throw .badRequest("type must be \"\(type)\" on this endpoint, got \"\(RelayError.excerpt(given))\"")
         }
         return try root.requiredObject("data")
     }

@@ -39,3 +39,21 @@ public struct RelayError: Error, Sendable, Hashable, CustomStringConvertible {
         RelayError(status: 503, info: info, retryAfter: retryAfter)
     }
 }
+
+extension RelayError {
+    /// The longest piece of a client's input that a sentence quotes whole.
+    public static let quotedLimit = 120
+
+    /// `text` as a sentence of a reply or a log line quotes it: whole when it is short, else its start and its
+    /// length (`aaaa… (6000 bytes)`), so that a 6000-character id or path is not sent back and logged entire.
+    public static func excerpt(_ text: some StringProtocol, limit: Int = quotedLimit) -> String {
+        let bytes = text.utf8.count
+        guard bytes > limit else { return String(text) }
+        var kept = ""
+        for scalar in text.unicodeScalars {
+            guard kept.utf8.count + scalar.utf8.count <= limit - 20 else { break }
+            kept.unicodeScalars.append(scalar)
+        }
+        return "\(kept)… (\(bytes) bytes)"
+    }
+}

@@ -72,7 +72,7 @@ public struct PublishIntake: Sendable {
     /// Matches a path relative to the identity (`twitter/post`) or throws the 404 a client should see.
     public static func route(_ path: String) throws(RelayError) -> MatchedOperation {
         guard let route = MatchedOperation.match(path) else {
-            throw .notFound("Unknown Push API route \(path).json; see https://docs.oneall.com/api/resources/push/ for the routes")
+            throw .notFound("Unknown Push API route \(RelayError.excerpt(path)).json; see https://docs.oneall.com/api/resources/push/ for the routes")
         }
         return route
     }
@@ -87,7 +87,7 @@ public struct PublishIntake: Sendable {
             try await callbackPolicy.check(url, field: "callback_url")
         }
         // The identity itself is checked by the batch insert (`IdentityNotStanding`): no read before it.
-        guard let token = UUID(text: identityToken) else { throw RelayError.notFound("Unknown identity_token \(identityToken)") }
+        guard let token = UUID(text: identityToken) else { throw RelayError.notFound("Unknown identity_token \(RelayError.excerpt(identityToken))") }
         var mode = requestedMode ?? (route.operation.isAsynchronousByDefault ? .queue : .wait)
         if request.scheduledAt.map({ $0 > Date() }) == true { mode = .queue }
 
@@ -137,7 +137,7 @@ public struct PublishIntake: Sendable {
 
     /// The OneAll error for a request whose identity cannot publish on its route.
     static func error(_ refusal: IdentityNotStanding, identityToken: String, route: MatchedOperation) -> RelayError {
-        guard let standing = refusal.standing else { return .notFound("Unknown identity_token \(identityToken)") }
+        guard let standing = refusal.standing else { return .notFound("Unknown identity_token \(RelayError.excerpt(identityToken))") }
         guard standing.provider == route.operation.provider else {
             return .notFound(
                 "The identity \(identityToken) is connected to \(standing.provider.displayName), not \(route.operation.provider.displayName)")

@@ -10,6 +10,8 @@ import RelayStore
 /// here, so no JSON API of PushRelay ever answers outside the envelope.
 struct EnvelopeMiddleware: RouterMiddleware {
     typealias Context = RelayRequestContext
+    /// A path longer than this is logged as its start and its length (the head of a request may hold ~80 kB).
+    static let loggedPathLimit = 1024
     let logger: Logger
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -27,7 +29,7 @@ struct EnvelopeMiddleware: RouterMiddleware {
         }
         let elapsed = ContinuousClock.now - started
         var metadata: Logger.Metadata = [
-            "method": "\(request.method)", "path": "\(resource)", "status": "\(response.status.code)",
+            "method": "\(request.method)", "path": "\(RelayError.excerpt(resource, limit: Self.loggedPathLimit))", "status": "\(response.status.code)",
             "duration_ms": "\(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)",
         ]
         if let eventID = response.headers[.pushRelayEventID] { metadata["event_id"] = "\(eventID)" }
@@ -44,12 +46,12 @@ struct EnvelopeMiddleware: RouterMiddleware {
         case let error where DatabaseUnavailable.matches(error):
             logger.warning(
                 "database unavailable",
-                metadata: ["method": "\(request.method)", "path": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
+                metadata: ["method": "\(request.method)", "path": "\(RelayError.excerpt(request.uri.path, limit: Self.loggedPathLimit))", "error": "\(String(reflecting: error))"])
             return .unavailable("The database is unavailable right now; retry shortly", retryAfter: 1)
         default:
             logger.error(
                 "unexpected error",
-                metadata: ["method": "\(request.method)", "path": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
+                metadata: ["method": "\(request.method)", "path": "\(RelayError.excerpt(request.uri.path, limit: Self.loggedPathLimit))", "error": "\(String(reflecting: error))"])
             return .internalError()
         }
     }
@@ -57,9 +59,9 @@ struct EnvelopeMiddleware: RouterMiddleware {
     static func translate(_ error: HTTPError, request: Request) -> RelayError {
         switch error.status.code {
         case 404:
-            return .notFound("No resource at \(request.method) \(request.uri.path)")
+            return .notFound("No resource at \(request.method) \(RelayError.excerpt(request.uri.path))")
         case 405:
-            return .methodNotAllowed("\(request.method) is not allowed on \(request.uri.path)")
+            return .methodNotAllowed("\(request.method) is not allowed on \(RelayError.excerpt(request.uri.path))")
         case 413:
             return .payloadTooLarge(limit: RelayRequestContext.bodyLimit)
         default:

@@ -82,7 +82,7 @@ struct EventController {
 
     static func eventID(_ segment: String, suffix: String, path: String) throws(RelayError) -> UUID {
         guard segment.hasSuffix(suffix), let id = UUID(text: String(segment.dropLast(suffix.count))) else {
-            throw .notFound("No event at \(path); event ids are UUIDs: /push/events/<event_id>.json")
+            throw .notFound("No event at \(RelayError.excerpt(path)); event ids are UUIDs: /push/events/<event_id>.json")
         }
         return id
     }

@@ -18,7 +18,7 @@ struct IdentityController {
         let text = file.hasSuffix(".json") ? String(file.dropLast(5)) : file
         guard file.hasSuffix(".json"), let token = UUID(text: text), let identity = try await store.identities.find(token)
         else {
-            throw RelayError.notFound("Unknown identity_token \(text)")
+            throw RelayError.notFound("Unknown identity_token \(RelayError.excerpt(text))")
         }
         let data: JSONValue = [
             "identity_token": .string(identity.identityToken.lowercasedString),

@@ -21,7 +21,7 @@ struct PushController {
         let identityToken = context.parameters.get("identity_token") ?? ""
         let tail = context.parameters.getCatchAll().joined(separator: "/")
         guard tail.hasSuffix(".json") else {
-            throw RelayError.notFound("Unknown Push API route \(tail); routes end in .json")
+            throw RelayError.notFound("Unknown Push API route \(RelayError.excerpt(tail)); routes end in .json")
         }
         let route = try PublishIntake.route(String(tail.dropLast(5)))
         let idempotencyKey = request.headers[.idempotencyKey]
@@ -71,7 +71,7 @@ enum MethodGuard {
         for name in methods {
             guard let method = HTTPRequest.Method(name) else { continue }
             router.on(path, method: method) { request, _ -> Response in
-                throw RelayError.methodNotAllowed("\(request.method) is not allowed on \(request.uri.path)")
+                throw RelayError.methodNotAllowed("\(request.method) is not allowed on \(RelayError.excerpt(request.uri.path))")
             }
         }
     }

@@ -31,7 +31,7 @@ struct SubscriptionController {
         var events: [String] = []
         for item in items {
             guard let name = item.stringValue, SubscriptionRepository.eventTypes.contains(name) else {
-                throw RelayError.badRequest("events may only hold \(SubscriptionRepository.eventTypes.joined(separator: ", ")), got \(item.serialized())")
+                throw RelayError.badRequest("events may only hold \(SubscriptionRepository.eventTypes.joined(separator: ", ")), got \(RelayError.excerpt(item.serialized()))")
             }
             if !events.contains(name) { events.append(name) }
         }
@@ -52,7 +52,7 @@ struct SubscriptionController {
     @Sendable func delete(_ request: Request, context: RelayRequestContext) async throws -> Response {
         let segment = context.parameters.get("subscription_id") ?? ""
         guard segment.hasSuffix(".json"), let id = UUID(text: String(segment.dropLast(5))) else {
-            throw RelayError.notFound("No subscription at \(request.uri.path); subscription ids are UUIDs")
+            throw RelayError.notFound("No subscription at \(RelayError.excerpt(request.uri.path)); subscription ids are UUIDs")
         }
         guard try await store.subscriptions.disable(id, reason: "deleted through the API") else {
             throw RelayError.notFound("Unknown subscription \(id.lowercasedString)")

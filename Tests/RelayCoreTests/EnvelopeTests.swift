@@ -25,6 +25,17 @@ import Testing
         )
     }
 
+    @Test func longQuotedValuesAreCut() {
+        #expect(RelayError.excerpt("twitter/tweet") == "twitter/tweet")
+        let exact = String(repeating: "x", count: RelayError.quotedLimit)
+        #expect(RelayError.excerpt(exact) == exact)
+        #expect(RelayError.excerpt(String(repeating: "x", count: 6000)) == String(repeating: "x", count: 100) + "… (6000 bytes)")
+        // Cut between scalars, never inside one.
+        let accents = RelayError.excerpt(String(repeating: "é", count: 100))
+        #expect(accents == String(repeating: "é", count: 50) + "… (200 bytes)")
+        #expect(RelayError.excerpt(String(repeating: "b", count: 2000), limit: 1024).hasSuffix("… (2000 bytes)"))
+    }
+
     @Test func rfc3339RoundTrips() throws {
         let parsed = try #require(RFC3339.parse("2026-11-25T10:00:00.250Z"))
         #expect(abs(parsed.timeIntervalSince1970 - 1_795_600_800.25) < 0.001)

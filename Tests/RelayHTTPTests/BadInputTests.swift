@@ -190,6 +190,25 @@ import TestSupport
         for try await count in rows.decode(Int.self) { #expect(count == 0) }
     }
 
+    /// A sentence quotes a long value by its start and its length: a 6000-byte path or field came back, and was
+    /// logged, entire.
+    @Test func longValuesAreQuotedByTheirStart() async throws {
+        let env = try await TestEnvironment.shared.value
+        let long = String(repeating: "a", count: 6000)
+        let body = #"{"request":{"push":{"post":{"message":"hi"}}}}"#
+        let cases: [(TestReply, Int, String)] = [
+            (try await env.send(.POST, "/push/identities/\(long)/twitter/post.json", body: body), 404, "Unknown identity_token aaaa"),
+            (try await env.send(.GET, "/no/such/\(long)", authenticated: false), 404, "No resource at GET /no/such/aaaa"),
+            (try await env.send(.GET, "/push/events/\(long).json"), 404, "No event at /push/events/aaaa"),
+            (try await env.send(.POST, "/subscriptions.json", body: #"{"url":"https://example.com/h","events":["\#(long)"]}"#), 400,
+             "got \"aaaa"),
+        ]
+        for (reply, status, start) in cases {
+            expectError(reply, status, start)
+            #expect(reply.info?.contains(" bytes)") == true && (reply.info?.utf8.count ?? 0) < 400, "\(reply.info ?? "nil")")
+        }
+    }
+
     @Test func providerRefusalsComeBackWithTheProviderMessage() async throws {
         let env = try await TestEnvironment.shared.value
         let identity = try await env.connectIdentity()

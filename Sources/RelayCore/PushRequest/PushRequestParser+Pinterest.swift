@@ -9,7 +9,7 @@ extension PushRequestParser {
             var privacy = BoardContent.Privacy.public
             if let text = try board.string("privacy") {
                 guard let value = BoardContent.Privacy(rawValue: text.uppercased()) else {
-                    throw .badRequest("\(board.field("privacy")) must be public, protected or secret, got \"\(text)\"")
+                    throw .badRequest("\(board.field("privacy")) must be public, protected or secret, got \"\(RelayError.excerpt(text))\"")
                 }
                 privacy = value
             }

@@ -68,7 +68,7 @@ extension PushRequestParser {
     static func privacy(_ object: FieldReader) throws(RelayError) -> YouTubePrivacy? {
         guard let text = try object.string("privacy_status") else { return nil }
         guard let value = YouTubePrivacy(rawValue: text.lowercased()) else {
-            throw .badRequest("\(object.field("privacy_status")) must be public, unlisted or private, got \"\(text)\"")
+            throw .badRequest("\(object.field("privacy_status")) must be public, unlisted or private, got \"\(RelayError.excerpt(text))\"")
         }
         return value
     }
