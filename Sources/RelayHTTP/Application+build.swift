@@ -110,7 +110,10 @@ public enum RelayServer {
                     policy: AddressPolicy(allowPrivate: configuration.mediaAllowPrivate), logger: logger)
                 let app = Application(
                     router: router,
-                    server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
+                    server: .http1(
+                        configuration: .init(
+                            additionalChannelHandlers: [MalformedRequestHandler(logger: logger)],
+                            idleTimeout: TimeAmount(configuration.idleTimeout))),
                     configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "PushRelay"),
                     onServerRunning: { channel in await gate.running(api: channel.localAddress?.port ?? 0) },
                     logger: logger)

@@ -1,0 +1,79 @@
+import HTTPTypes
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import RelayCore
+
+/// Answers a request that is not HTTP/1.1 at all in the OneAll envelope, and logs it.
+///
+/// The HTTP decoder refuses some requests before any route or middleware sees them: a head over the
+/// decoder's limits (80 kB of headers, 1000 fields), a malformed request line or header, a bad chunk size.
+/// Hummingbird then answers an empty `400` and logs nothing above debug. This handler, placed after the
+/// decoding, answers such a request with the envelope instead — `431` when the head is too large, `400`
+/// otherwise — and closes the connection as Hummingbird does (the rest of the stream cannot be read).
+///
+/// It answers only between requests: when the error comes while a request is being answered (a body that
+/// turns out malformed), it passes the error on, and Hummingbird ends that request as before.
+final class MalformedRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    let logger: Logger
+    /// A request head has come in and its response has not ended.
+    private var requestInFlight = false
+    /// This handler answered and is closing the connection: what follows is dropped.
+    private var answered = false
+
+    init(logger: Logger) {
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if answered { return }
+        if case .head = unwrapInboundIn(data) { requestInFlight = true }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data) { requestInFlight = false }
+        context.write(data, promise: promise)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if answered { return }
+        guard let parserError = Self.parserError(error), !requestInFlight else {
+            context.fireErrorCaught(error)
+            return
+        }
+        answered = true
+        let failure = Self.relayError(for: parserError)
+        logger.notice("request", metadata: ["status": "\(failure.status)", "info": "\(failure.info)", "error": "\(parserError)"])
+        let body = Envelope.error(resource: "", failure).json.serializedBytes()
+        var fields = HTTPFields()
+        fields[.contentType] = "application/json; charset=utf-8"
+        fields[.contentLength] = String(body.count)
+        fields[.connection] = "close"
+        let status: HTTPResponse.Status = failure.status == 431 ? .requestHeaderFieldsTooLarge : .badRequest
+        context.write(wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: fields))), promise: nil)
+        context.write(wrapOutboundOut(.body(context.channel.allocator.buffer(bytes: body))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+
+    static func parserError(_ error: any Error) -> HTTPParserError? {
+        if let error = error as? HTTPParserError { return error }
+        if case ByteToMessageDecoderError.dataReceivedInErrorState(let error as HTTPParserError, _) = error { return error }
+        return nil
+    }
+
+    static func relayError(for error: HTTPParserError) -> RelayError {
+        switch error {
+        case .headerOverflow:
+            RelayError(status: 431, info: "The request's headers are larger than 80 kB or more than 1000 fields; nothing was read")
+        default:
+            .badRequest("The request is not valid HTTP/1.1 (\(error)); nothing was read")
+        }
+    }
+}
