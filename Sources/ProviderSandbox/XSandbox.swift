@@ -5,7 +5,7 @@ import Synchronization
 
 /// The X API v2 paths PushRelay uses (providers.md §4), with X's validation and answer shapes.
 ///
-/// Rejects what X rejects: no bearer token, wrong types, unknown fields, text over 280 characters,
+/// Rejects what X rejects: no bearer token, wrong types, unknown fields, text over 280 weighted characters (`TweetLength`),
 /// more than 4 media, unknown or unprocessed media ids, duplicate tweets, chunk size mismatches.
 final class XSandbox: Sendable {
     struct Media {
@@ -90,7 +90,7 @@ final class XSandbox: Sendable {
         if (text ?? "").isEmpty && mediaIDs.isEmpty {
             return Self.invalid("You must specify either text, media, poll, card_uri, quote_tweet_id, or direct_message_deep_link")
         }
-        if let text, text.count > 280 {
+        if let text, TweetLength.weighted(text) > TweetLength.maximum {
             return Self.problem(
                 403, title: "Forbidden", detail: "Your Tweet text is too long. For more information on how X determines text length, see https://github.com/twitter/twitter-text.",
                 type: "about:blank")

@@ -54,6 +54,28 @@ import TestSupport
         }
     }
 
+    /// The sandbox counts a tweet as X does (twitter-text): a link weighs 23 whatever its length, a CJK
+    /// character or an emoji 2. The relay passes the text on and reports X's refusal.
+    @Test func tweetsAreMeasuredAsXMeasuresThem() async throws {
+        let env = try await TestEnvironment.shared.value
+        let identity = try await env.connectIdentity()
+        func tweet(_ text: String) async throws -> TestReply {
+            let body: JSONValue = ["request": ["push": ["post": ["message": .string(text)]]]]
+            return try await env.push(identity, "twitter/post", body.serialized())
+        }
+        // 250 characters and a 200-character link: 250 + 1 + 23 = 274 for X.
+        let link = "https://example.com/launch?" + String(repeating: "utm=1&", count: 29)
+        let withLink = try await tweet(String(repeating: "a", count: 250) + " " + link)
+        #expect(withLink.status == 200, "\(withLink.text)")
+        // 140 ideographs are 280, 141 are 282; 139 emoji (one a joined family) and a letter are 279.
+        #expect(try await tweet(String(repeating: "漢", count: 140)).status == 200)
+        let tooLong = try await tweet(String(repeating: "字", count: 141))
+        #expect(tooLong.status == 400, "\(tooLong.text)")
+        #expect(tooLong.info?.contains("X refused the request: Your Tweet text is too long") == true)
+        #expect(try await tweet(String(repeating: "🚀", count: 138) + "👨‍👩‍👧" + "x").status == 200)
+        #expect(try await tweet(String(repeating: "🚀", count: 141)).info?.contains("Your Tweet text is too long") == true)
+    }
+
     @Test func pictureUploadsTheMediaWithAltTextAndCanBeAttached() async throws {
         let env = try await TestEnvironment.shared.value
         let identity = try await env.connectIdentity()
