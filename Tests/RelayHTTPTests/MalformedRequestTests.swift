@@ -13,31 +13,23 @@ import TestSupport
     final class Collector: ChannelInboundHandler, Sendable {
         typealias InboundIn = ByteBuffer
         let received = NIOLockedValueBox(ByteBuffer())
-        let closed: EventLoopPromise<Void>
-
-        init(closed: EventLoopPromise<Void>) { self.closed = closed }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             var bytes = unwrapInboundIn(data)
             received.withLockedValue { $0.writeBuffer(&bytes) }
-        }
-
-        func channelInactive(context: ChannelHandlerContext) {
-            closed.succeed()
         }
     }
 
     /// Sends `bytes` on a new connection and returns what came back before the relay closed it.
     func exchange(_ bytes: [UInt8], with base: String) async throws -> String {
         let port = try #require(URLComponents(string: base)?.port)
-        let group = MultiThreadedEventLoopGroup.singleton
-        let closed = group.any().makePromise(of: Void.self)
-        let collector = Collector(closed: closed)
-        let channel = try await ClientBootstrap(group: group)
+        let collector = Collector()
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) } }
             .connect(host: "127.0.0.1", port: port).get()
-        try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
-        try await closed.futureResult.get()
+        // The relay may close the connection before all of a too-large head is written.
+        try? await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
+        #expect(try await channel.closedByPeer(), "the relay kept the connection open")
         return collector.received.withLockedValue { String(buffer: $0) }
     }
 
