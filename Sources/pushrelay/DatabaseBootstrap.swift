@@ -57,6 +57,20 @@ struct DatabaseBootstrap {
         }
     }
 
+    /// For the admin commands (`keys`, `events`): opens the database of the environment's configuration,
+    /// migrates it as `serve` would, runs `body` and stops a managed cluster again.
+    static func withMigratedStore<T: Sendable>(_ body: @escaping @Sendable (Store) async throws -> T) async throws -> T {
+        let configuration = try Serve.configuration(from: ProcessInfo.processInfo.environment)
+        let logger = LogSetup.bootstrap(json: configuration.logFormatJSON, level: "warning")
+        let database: DatabaseBootstrap
+        do { database = try await open(configuration, logger: logger) } catch { throw Serve.fail("\(error)") }
+        defer { database.stopManaged() }
+        return try await database.withStore(logger: logger) { store in
+            try await MigrationRunner(client: store.client, logger: logger).migrate()
+            return try await body(store)
+        }
+    }
+
     func stopManaged() {
         managed?.stop()
     }

@@ -34,15 +34,7 @@ struct Events: AsyncParsableCommand {
 
     static func act(on text: String, verb: String, _ action: @escaping @Sendable (Store, UUID) async throws -> JobQueue.AdminAction) async throws {
         guard let id = UUID(text: text) else { throw Serve.fail("\(text) is not an event id (a UUID)") }
-        let configuration = try Serve.configuration(from: ProcessInfo.processInfo.environment)
-        let logger = LogSetup.bootstrap(json: configuration.logFormatJSON, level: "warning")
-        let database: DatabaseBootstrap
-        do { database = try await DatabaseBootstrap.open(configuration, logger: logger) } catch { throw Serve.fail("\(error)") }
-        defer { database.stopManaged() }
-        let result = try await database.withStore(logger: logger) { store in
-            try await MigrationRunner(client: store.client, logger: logger).migrate()
-            return try await action(store, id)
-        }
+        let result = try await DatabaseBootstrap.withMigratedStore { store in try await action(store, id) }
         switch result {
         case .done: print("Event \(id.lowercasedString) \(verb).")
         case .refused(let state): throw Serve.fail("event \(id.lowercasedString) is \(state.rawValue); it cannot be \(verb)")

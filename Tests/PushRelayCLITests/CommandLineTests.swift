@@ -153,4 +153,43 @@ import TestSupport
         }
         #expect(found)
     }
+
+    @Test func keysAreListedAndRevoked() async throws {
+        let settings = try await TestDatabase.create(logger: TestEnvironment.makeLogger())
+        let environment = ["DATABASE_URL": settings.url, "PUSHRELAY_ENCRYPTION_KEY": CredentialCipher.generateKey()]
+        #expect(try await run(["keys", "list"], environment: environment).stdout.contains("No API keys"))
+        let created = try await run(["keys", "create", "--description", "mobile app"], environment: environment)
+        #expect(created.status == 0, "\(created.stderr)")
+        let lines = created.stdout.split(separator: "\n")
+        let publicKey = try #require(lines.first { $0.hasPrefix("public key:") }?.split(separator: " ").last.map(String.init))
+        let privateKey = try #require(lines.first { $0.hasPrefix("private key:") }?.split(separator: " ").last.map(String.init))
+
+        let listed = try await run(["keys", "list"], environment: environment)
+        #expect(listed.status == 0, "\(listed.stderr)")
+        let row = try #require(listed.stdout.split(separator: "\n").first { $0.hasPrefix(publicKey) })
+        #expect(row.hasSuffix("mobile app") && row.contains("  -  "), "\(row)")
+        #expect(!listed.stdout.contains(privateKey), "the private key is never shown again")
+
+        let revoked = try await run(["keys", "revoke", publicKey], environment: environment)
+        #expect(revoked.status == 0, "\(revoked.stderr)")
+        #expect(revoked.stdout.contains("Key \(publicKey) revoked"))
+        let again = try await run(["keys", "revoke", publicKey], environment: environment)
+        #expect(again.status == 0 && again.stdout.contains("already revoked at "), "\(again.stdout)")
+        let unknown = try await run(["keys", "revoke", "no-such-key"], environment: environment)
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("no API key no-such-key"), "\(unknown.stderr)")
+        let relisted = try await run(["keys", "list"], environment: environment)
+        let revokedRow = try #require(relisted.stdout.split(separator: "\n").first { $0.hasPrefix(publicKey) })
+        #expect(!revokedRow.contains("  -  "), "\(revokedRow)")
+
+        let connection = try await PostgresConnection.connect(
+            configuration: settings.connectionConfiguration(), id: 1, logger: TestEnvironment.makeLogger())
+        defer { Task { try? await connection.close() } }
+        let rows = try await connection.query(
+            "SELECT revoked_at IS NOT NULL FROM api_keys WHERE public_key = \(publicKey)", logger: TestEnvironment.makeLogger())
+        var revokedInTable = false
+        for try await value in rows.decode(Bool.self) { revokedInTable = value }
+        #expect(revokedInTable)
+    }
 }
+

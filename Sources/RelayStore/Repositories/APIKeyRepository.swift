@@ -12,6 +12,21 @@ public struct CreatedAPIKey: Sendable {
     public let callbackSecret: String
 }
 
+/// An API key as `pushrelay keys list` shows it: never its private key or its callback secret.
+public struct APIKeySummary: Sendable {
+    public let publicKey: String
+    public let description: String
+    public let createdAt: Date
+    public let revokedAt: Date?
+}
+
+/// What `revoke` did.
+public enum APIKeyRevocation: Sendable, Equatable {
+    case revoked
+    case alreadyRevoked(at: Date)
+    case unknown
+}
+
 /// Stores API keys: private keys only as SHA-256, callback secrets only as ciphertext.
 public struct APIKeyRepository: Sendable {
     let store: Store
@@ -60,6 +75,32 @@ public struct APIKeyRepository: Sendable {
             return CreatedAPIKey(id: id, publicKey: publicKey, privateKey: privateKey, callbackSecret: callbackSecret)
         }
         throw DatabaseError("inserting the API key returned no id")
+    }
+
+    /// Every key, oldest first.
+    public func list() async throws -> [APIKeySummary] {
+        let rows = try await store.query(
+            "SELECT public_key, description, created_at, revoked_at FROM api_keys ORDER BY created_at, id", logger: store.logger)
+        var keys: [APIKeySummary] = []
+        for try await (publicKey, description, createdAt, revokedAt) in rows.decode((String, String, Date, Date?).self) {
+            keys.append(APIKeySummary(publicKey: publicKey, description: description, createdAt: createdAt, revokedAt: revokedAt))
+        }
+        return keys
+    }
+
+    /// Refuses the key from now on (each relay process within the minute it keeps a key it has checked).
+    /// The key stays, so that the events it made keep their author.
+    public func revoke(publicKey: String) async throws -> APIKeyRevocation {
+        let rows = try await store.write(
+            """
+            WITH target AS (SELECT id, revoked_at FROM api_keys WHERE public_key = \(publicKey) FOR UPDATE),
+            revoked AS (UPDATE api_keys k SET revoked_at = now() FROM target WHERE k.id = target.id AND target.revoked_at IS NULL RETURNING k.id)
+            SELECT target.revoked_at FROM target
+            """, logger: store.logger)
+        for earlier in try rows.decode(Date?.self) {
+            return earlier.map { .alreadyRevoked(at: $0) } ?? .revoked
+        }
+        return .unknown
     }
 
     /// The key's id when the pair is valid and not revoked.
