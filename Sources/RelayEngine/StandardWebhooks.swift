@@ -34,7 +34,10 @@ public struct StandardWebhooks: Sendable {
         guard let id, !id.isEmpty, let timestamp, let signature, !signature.isEmpty else {
             throw .unauthorized("The webhook-id, webhook-timestamp and webhook-signature headers are required (Standard Webhooks)")
         }
-        guard let seconds = Int(timestamp) else { throw .unauthorized("webhook-timestamp must be Unix seconds") }
+        // Digits only: `Int` also reads "+1795600800", which the sender signed with its "+" and is then no match.
+        guard !timestamp.isEmpty, timestamp.utf8.allSatisfy({ (48...57).contains($0) }), let seconds = Int(timestamp) else {
+            throw .unauthorized("webhook-timestamp must be Unix seconds (digits only)")
+        }
         guard abs(now.timeIntervalSince1970 - TimeInterval(seconds)) <= Self.tolerance else {
             throw .unauthorized("webhook-timestamp is more than 5 minutes away from the server's clock; the webhook is refused")
         }

@@ -50,6 +50,10 @@ import Testing
         #expect(failure(id: nil, signature: "v1,abc")?.status == 401)
         #expect(failure(signature: nil)?.status == 401)
         #expect(failure(timestamp: "yesterday", signature: "v1,abc")?.status == 401)
+        let signedWithSign = webhooks.signature(id: "msg_1", timestamp: 1_795_600_800, body: body)
+        for timestamp in ["+1795600800", " 1795600800", "1795600800.0", "", "99999999999999999999999"] {
+            #expect(failure(timestamp: timestamp, signature: signedWithSign)?.info.contains("Unix seconds") == true, "\(timestamp)")
+        }
     }
 
     @Test func anyOfSeveralSignaturesAndSecretsMatches() {
