@@ -22,8 +22,8 @@ final class MalformedRequestHandler: ChannelDuplexHandler, RemovableChannelHandl
     typealias OutboundOut = HTTPResponsePart
 
     let logger: Logger
-    /// A request head has come in and its response has not ended.
-    private var requestInFlight = false
+    /// Request heads come in whose responses have not ended (a client may pipeline several).
+    private var requestsInFlight = 0
     /// This handler answered and is closing the connection: what follows is dropped.
     private var answered = false
 
@@ -33,18 +33,18 @@ final class MalformedRequestHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if answered { return }
-        if case .head = unwrapInboundIn(data) { requestInFlight = true }
+        if case .head = unwrapInboundIn(data) { requestsInFlight += 1 }
         context.fireChannelRead(data)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { requestInFlight = false }
+        if case .end = unwrapOutboundIn(data) { requestsInFlight = max(0, requestsInFlight - 1) }
         context.write(data, promise: promise)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if answered { return }
-        guard let parserError = Self.parserError(error), !requestInFlight else {
+        guard let parserError = Self.parserError(error), requestsInFlight == 0 else {
             context.fireErrorCaught(error)
             return
         }

@@ -13,22 +13,37 @@ import TestSupport
     final class Collector: ChannelInboundHandler, Sendable {
         typealias InboundIn = ByteBuffer
         let received = NIOLockedValueBox(ByteBuffer())
+        /// Completed when the first bytes come back.
+        let answered: EventLoopPromise<Void>
+
+        init(answered: EventLoopPromise<Void>) { self.answered = answered }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             var bytes = unwrapInboundIn(data)
             received.withLockedValue { $0.writeBuffer(&bytes) }
+            answered.succeed()
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            answered.succeed()
         }
     }
 
-    /// Sends `bytes` on a new connection and returns what came back before the relay closed it.
-    func exchange(_ bytes: [UInt8], with base: String) async throws -> String {
+    /// Sends `bytes` on a new connection and returns what came back before the relay closed it. When `then` is
+    /// given, it is sent once the first bytes of an answer have come back.
+    func exchange(_ bytes: [UInt8], then more: [UInt8]? = nil, with base: String) async throws -> String {
         let port = try #require(URLComponents(string: base)?.port)
-        let collector = Collector()
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let group = MultiThreadedEventLoopGroup.singleton
+        let collector = Collector(answered: group.any().makePromise())
+        let channel = try await ClientBootstrap(group: group)
             .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) } }
             .connect(host: "127.0.0.1", port: port).get()
         // The relay may close the connection before all of a too-large head is written.
         try? await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
+        if let more {
+            try await collector.answered.futureResult.get()
+            try await channel.writeAndFlush(ByteBuffer(bytes: more)).get()
+        }
         #expect(try await channel.closedByPeer(), "the relay kept the connection open")
         return collector.received.withLockedValue { String(buffer: $0) }
     }
@@ -70,13 +85,40 @@ import TestSupport
         #expect(reply.body["response"]?["request"]?["status"]?["info"]?.stringValue?.contains("not valid HTTP/1.1") == true)
     }
 
-    /// A malformed request after a valid one on the same connection does not cut into the valid one's answer.
-    @Test func aMalformedRequestAfterAValidOneLeavesItsAnswerWhole() async throws {
+    /// Garbage that arrives once a first answer is out, while a second request (a long poll) is still being
+    /// answered, waits for that answer: the relay answers it, then refuses the garbage.
+    @Test func aMalformedRequestDuringALongPollWaitsForItsAnswer() async throws {
         let env = try await TestEnvironment.shared.value
-        let text = try await exchange(Array("GET /healthz HTTP/1.1\r\nHost: relay\r\n\r\nHELLO THERE\r\n\r\n".utf8), with: env.baseURL)
-        let first = try firstResponse(text)
-        #expect(first.status == 200, "\(text.prefix(300))")
-        #expect(first.body["response"]?["request"]?["status"]?["code"] == 200)
-        #expect(first.rest.hasPrefix("HTTP/1.1 400 "), "\(text)")
+        let identity = try await env.connectIdentity()
+        let scheduled = try await env.push(
+            identity, "twitter/post", #"{"request":{"schedule":{"at":"2099-01-01T00:00:00Z"},"push":{"post":{"message":"later \#(UUID())"}}}}"#)
+        let eventID = try #require(scheduled.json["response"]?["result"]?["data"]?["event_id"]?.stringValue)
+        let credentials = Data("\(env.apiKey.publicKey):\(env.apiKey.privateKey)".utf8).base64EncodedString()
+        let requests = "GET /healthz HTTP/1.1\r\nHost: relay\r\n\r\n"
+            + "GET /push/events/\(eventID).json?wait=1 HTTP/1.1\r\nHost: relay\r\nAuthorization: Basic \(credentials)\r\n\r\n"
+        let text = try await exchange(Array(requests.utf8), then: Array("HELLO THERE\r\n\r\n".utf8), with: env.baseURL)
+        let health = try firstResponse(text)
+        #expect(health.status == 200, "\(text)")
+        let poll = try firstResponse(health.rest)
+        #expect(poll.status == 200, "\(text)")
+        #expect(poll.body["response"]?["result"]?["data"]?["state"] == "scheduled")
+        #expect(poll.rest.hasPrefix("HTTP/1.1 400 "), "\(text)")
+    }
+
+    /// A malformed request after valid ones on the same connection (pipelined) does not cut into their answers.
+    @Test func aMalformedRequestAfterValidOnesLeavesTheirAnswersWhole() async throws {
+        let env = try await TestEnvironment.shared.value
+        let valid = "GET /healthz HTTP/1.1\r\nHost: relay\r\n\r\n"
+        for count in 1...3 {
+            let text = try await exchange(Array((String(repeating: valid, count: count) + "HELLO THERE\r\n\r\n").utf8), with: env.baseURL)
+            var rest = text
+            for _ in 0..<count {
+                let answer = try firstResponse(rest)
+                #expect(answer.status == 200, "\(text)")
+                #expect(answer.body["response"]?["request"]?["status"]?["code"] == 200)
+                rest = answer.rest
+            }
+            #expect(rest.hasPrefix("HTTP/1.1 400 "), "\(text)")
+        }
     }
 }
