@@ -57,6 +57,25 @@ import TestSupport
         #expect(env.sandbox.recorder.requests(token: "first-\(token)").count == 1)
     }
 
+    /// Webhooks that connect one new token to different accounts at the same moment: one wins, the others are
+    /// told the token is taken (some were 500s: both found the token free, the second insert failed on its key).
+    @Test func oneTokenConnectedTwiceAtOnceIsAConflictNotAnError() async throws {
+        let env = try await TestEnvironment.shared.value
+        let token = UUID().uuidString.lowercased()
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<12 {
+                group.addTask {
+                    let body = #"{"type":"identity.connected","data":{"identity_token":"\#(token)","provider":"twitter","#
+                        + #""provider_user_id":"racer-\#(index)-\#(token)","credentials":{"access_token":"race-\#(index)-\#(token)"}}}"#
+                    return try await env.webhook("identity-connected", body: body).status
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(statuses.filter { $0 == 202 }.count == 1, "\(statuses)")
+        #expect(statuses.filter { $0 == 409 }.count == 11, "\(statuses)")
+    }
+
     @Test func credentialsAreEncryptedAndNeverShown() async throws {
         let env = try await TestEnvironment.shared.value
         let token = UUID().uuidString.lowercased()

@@ -55,6 +55,11 @@ public struct IdentityRepository: Sendable {
             }
             let eventID = recorded.eventID
             if let requested = identity.identityToken {
+                // Webhooks for one token are applied one at a time: two that arrive together for different
+                // accounts would both find the token free, and the second insert would fail on its key.
+                try await db.query(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(\(requested.lowercasedString), 0))", logger: logger
+                ).drain()
                 let rows = try await db.query(
                     "SELECT provider, provider_user_id FROM identities WHERE identity_token = \(requested)", logger: logger)
                 for try await (provider, userID) in rows.decode((String, String).self)
