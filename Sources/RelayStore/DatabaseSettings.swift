@@ -117,7 +117,9 @@ extension DatabaseSettings {
             let connection = try await PostgresConnection.connect(configuration: connectionConfiguration(), id: 0, logger: logger)
             try? await connection.close()
         } catch let error as PSQLError {
-            throw DatabaseError("cannot connect to \(description): \(error.serverInfo?[.message] ?? String(reflecting: error.code))")
+            // The server's sentence when it answered, else the network's (connection refused, no such host…).
+            let reason = error.serverInfo?[.message] ?? error.underlying.map { "\($0)" } ?? String(reflecting: error.code)
+            throw DatabaseError("cannot connect to \(description): \(reason)")
         } catch {
             throw DatabaseError("cannot connect to \(description): \(error)")
         }

@@ -11,7 +11,8 @@ struct Migrate: AsyncParsableCommand {
     func run() async throws {
         let configuration = try Serve.configuration(from: ProcessInfo.processInfo.environment)
         let logger = LogSetup.bootstrap(json: configuration.logFormatJSON, level: configuration.logLevel)
-        let database = try await DatabaseBootstrap.open(configuration, logger: logger)
+        let database: DatabaseBootstrap
+        do { database = try await DatabaseBootstrap.open(configuration, logger: logger) } catch { throw Serve.fail("\(error)") }
         defer { database.stopManaged() }
         let applied = try await database.withStore(logger: logger) { store in
             try await MigrationRunner(client: store.client, logger: logger).migrate()

@@ -75,6 +75,19 @@ import TestSupport
         #expect(result.stderr.contains("PUSHRELAY_ENCRYPTION_KEY"))
     }
 
+    /// A database that cannot be reached stops the command with the network's reason, not PostgresNIO's
+    /// `connectionError` alone, and never shows the password.
+    @Test func anUnreachableDatabaseSaysWhy() async throws {
+        let result = try await run(
+            ["migrate"], environment: ["DATABASE_URL": "postgres://u:hunter2@127.0.0.1:1/db", "PUSHRELAY_ENCRYPTION_KEY": CredentialCipher.generateKey()])
+        #expect(result.status == 2)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(result.stderr)")
+        #expect(lines.first?.hasPrefix("pushrelay: cannot connect to postgres://u@127.0.0.1:1/db: ") == true, "\(result.stderr)")
+        #expect(result.stderr.contains("Connection refused"), "\(result.stderr)")
+        #expect(!result.stderr.contains("hunter2"))
+    }
+
     /// The log as an operator's tools read it: one line a record, in text by default and in JSON with `LOG_FORMAT=json`.
     @Test func migrateLogsEachMigrationAsOneLine() async throws {
         let key = CredentialCipher.generateKey()
