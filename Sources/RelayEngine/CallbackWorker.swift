@@ -70,7 +70,10 @@ public final class CallbackWorker: Service, Sendable {
                         claimedAll = due.count == free
                         backlog.store(claimedAll, ordering: .relaxed)
                     } catch {
-                        logger.warning("could not claim callbacks", metadata: ["error": "\(String(reflecting: error))"])
+                        // A CancellationError is the process stopping, not a failure.
+                        if !(error is CancellationError) {
+                            logger.warning("could not claim callbacks", metadata: ["error": "\(String(reflecting: error))"])
+                        }
                     }
                 } else {
                     // Woken with every slot busy: the next delivery to end claims again.
@@ -83,7 +86,10 @@ public final class CallbackWorker: Service, Sendable {
                         // Subscriptions an admin inserted with SQL carry their secret in clear until this pass.
                         try await store.subscriptions.sealPlaintextSecrets()
                     } catch {
-                        logger.warning("could not encrypt subscription secrets", metadata: ["error": "\(String(reflecting: error))"])
+                        // A CancellationError is the process stopping, not a failure.
+                        if !(error is CancellationError) {
+                            logger.warning("could not encrypt subscription secrets", metadata: ["error": "\(String(reflecting: error))"])
+                        }
                     }
                 }
                 await broker.callbackBell.wait(upTo: pollInterval)

@@ -32,7 +32,10 @@ public final class LeaseRescuer: Service, Sendable {
                         metadata: ["event_id": "\(job.eventID.lowercasedString)", "state": "\(job.state.rawValue)"])
                 }
             } catch {
-                logger.warning("could not rescue expired leases", metadata: ["error": "\(String(reflecting: error))"])
+                // A CancellationError is the process stopping, not a failure.
+                if !(error is CancellationError) {
+                    logger.warning("could not rescue expired leases", metadata: ["error": "\(String(reflecting: error))"])
+                }
             }
             try? await cancelWhenGracefulShutdown { [interval] in try await Task.sleep(for: interval) }
         }

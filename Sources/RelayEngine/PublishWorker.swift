@@ -100,7 +100,10 @@ public final class PublishWorker: Service, Sendable {
                             backlog.store(claimDue, ordering: .relaxed)
                         } catch {
                             inFlight.subtract(free, ordering: .relaxed)
-                            logger.warning("could not claim jobs", metadata: ["error": "\(String(reflecting: error))"])
+                            // A CancellationError is the process stopping, not a failure.
+                            if !(error is CancellationError) {
+                                logger.warning("could not claim jobs", metadata: ["error": "\(String(reflecting: error))"])
+                            }
                             claimDue = false
                         }
                         if claimDue { continue }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import PostgresNIO
 import RelayCore
 import RelayEngine
@@ -133,6 +134,13 @@ public enum RelayServer {
                 configuration: .init(services: services, gracefulShutdownSignals: shutdownSignals, logger: logger))
             do {
                 try await serviceGroup.run()
+            } catch let error as IOError where error.errnoCode == EADDRINUSE {
+                try? await http.shutdown()
+                let listeners = [
+                    configuration.role.runsAPI ? ("PUSHRELAY_PORT", configuration.port) : nil,
+                    configuration.metricsPort.map { ("PUSHRELAY_METRICS_PORT", $0) },
+                ].compactMap { $0 }
+                throw AddressInUse(host: configuration.host, listeners: await gate.notRunning(of: listeners))
             } catch {
                 try? await http.shutdown()
                 throw error
@@ -170,6 +178,11 @@ actor ReadyGate {
         await arrived()
     }
 
+    /// The listeners among `listeners` (variable, port) that did not start.
+    func notRunning(of listeners: [(String, Int)]) -> [(String, Int)] {
+        listeners.filter { name, _ in name == "PUSHRELAY_PORT" ? api == nil : metrics == nil }
+    }
+
     private func arrived() async {
         waiting -= 1
         if waiting == 0 { await onReady(api, metrics) }
@@ -185,5 +198,17 @@ struct ListenerService: Service {
         await cancelWhenGracefulShutdown {
             await listener.run(onConnected: { broker.reconnected() }, onNotification: { broker.handle(notification: $0) })
         }
+    }
+}
+
+/// A listener's port is taken (another relay, or another service): said with the address and the variable
+/// that sets it, instead of NIO's `bind(descriptor:ptr:bytes:)` error.
+struct AddressInUse: Error, CustomStringConvertible {
+    let host: String
+    let listeners: [(String, Int)]
+
+    var description: String {
+        let ports = listeners.map { name, port in "\(host):\(port) (\(name))" }.joined(separator: " or ")
+        return "cannot listen on \(ports.isEmpty ? host : ports): the address is in use by another process"
     }
 }

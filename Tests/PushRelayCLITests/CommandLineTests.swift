@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import NIOPosix
 import PostgresNIO
 import RelayStore
 import Testing
@@ -86,6 +88,23 @@ import TestSupport
         #expect(lines.first?.hasPrefix("pushrelay: cannot connect to postgres://u@127.0.0.1:1/db: ") == true, "\(result.stderr)")
         #expect(result.stderr.contains("Connection refused"), "\(result.stderr)")
         #expect(!result.stderr.contains("hunter2"))
+    }
+
+    /// A port another process holds stops `serve` with the address and the variable to change.
+    @Test func aPortInUseIsNamed() async throws {
+        let holder = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+        defer { holder.close(promise: nil) }
+        let port = try #require(holder.localAddress?.port)
+        let settings = try await TestDatabase.create(logger: TestEnvironment.makeLogger())
+        let result = try await run(
+            ["serve"],
+            environment: [
+                "DATABASE_URL": settings.url, "PUSHRELAY_ENCRYPTION_KEY": CredentialCipher.generateKey(), "PUSHRELAY_PORT": String(port),
+                "LOG_LEVEL": "error",
+            ])
+        #expect(result.status == 2)
+        let last = result.stderr.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(last == "pushrelay: cannot listen on 127.0.0.1:\(port) (PUSHRELAY_PORT): the address is in use by another process", "\(result.stderr)")
     }
 
     /// The log as an operator's tools read it: one line a record, in text by default and in JSON with `LOG_FORMAT=json`.
