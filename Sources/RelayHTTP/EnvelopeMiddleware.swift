@@ -24,7 +24,13 @@ struct EnvelopeMiddleware: RouterMiddleware {
             failure = nil
         } catch {
             let relayError = relayError(for: error, request: request)
-            response = Envelope.error(resource: resource, relayError).response(retryAfter: relayError.retryAfter, eventID: nil)
+            var reply = Envelope.error(resource: resource, relayError).response(retryAfter: relayError.retryAfter, eventID: nil)
+            // RFC 9110 §11.6.1: a 401 names the scheme to use; the API key routes take HTTP Basic (webhooks are
+            // signed instead, and their 401s say how).
+            if relayError.status == 401 && relayError.info == RelayError.authenticationInfo {
+                reply.headers[.wwwAuthenticate] = #"Basic realm="PushRelay", charset="UTF-8""#
+            }
+            response = reply
             failure = relayError
         }
         let elapsed = ContinuousClock.now - started

@@ -79,6 +79,12 @@ import TestSupport
             headers: [("Authorization", "Basic " + Data("\(env.apiKey.publicKey):not-the-key".utf8).base64EncodedString())],
             authenticated: false)
         expectError(wrong, 401, RelayError.authenticationInfo)
+        for reply in [missing, wrong] {
+            #expect(reply.headers.first(name: "WWW-Authenticate") == #"Basic realm="PushRelay", charset="UTF-8""#)
+        }
+        let unsigned = try await env.send(.POST, "/webhooks/identity-connected", body: "{}", authenticated: false)
+        #expect(unsigned.status == 401)
+        #expect(unsigned.headers.first(name: "WWW-Authenticate") == nil, "webhooks are signed, not HTTP authenticated")
         #expect(try await eventCount(env, identity: identity) == 0)
     }
 
