@@ -30,6 +30,7 @@ struct EnvelopeMiddleware: RouterMiddleware {
             if relayError.status == 401 && relayError.info == RelayError.authenticationInfo {
                 reply.headers[.wwwAuthenticate] = #"Basic realm="PushRelay", charset="UTF-8""#
             }
+            if let refusal = error as? MethodGuard.Refusal { reply.headers[.allow] = refusal.allow }
             response = reply
             failure = relayError
         }
@@ -48,6 +49,7 @@ struct EnvelopeMiddleware: RouterMiddleware {
     func relayError(for error: any Error, request: Request) -> RelayError {
         switch error {
         case let error as RelayError: return error
+        case let refusal as MethodGuard.Refusal: return refusal.error
         case let error as HTTPError: return Self.translate(error, request: request)
         case let error where DatabaseUnavailable.matches(error):
             logger.warning(

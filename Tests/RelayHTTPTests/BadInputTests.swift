@@ -101,8 +101,13 @@ import TestSupport
         expectError(
             try await env.push(identity, "facebook/page/post", #"{"request":{"push":{"page":{"id":"1","message":"x"}}}}"#), 404,
             "connected to X, not Facebook")
-        expectError(try await env.send(.GET, "/push/identities/\(identity.token)/twitter/post.json"), 405, "GET is not allowed")
+        let getPush = try await env.send(.GET, "/push/identities/\(identity.token)/twitter/post.json")
+        expectError(getPush, 405, "GET is not allowed")
+        #expect(getPush.headers.first(name: "Allow") == "POST", "a 405 names the methods the path takes")
         expectError(try await env.send(.GET, "/webhooks/identity-connected", authenticated: false), 405, "GET is not allowed")
+        let putEvent = try await env.send(.PUT, "/push/events/\(UUID().uuidString.lowercased()).json")
+        expectError(putEvent, 405, "it takes GET, HEAD, DELETE")
+        #expect(putEvent.headers.first(name: "Allow") == "GET, HEAD, DELETE")
         expectError(try await env.send(.GET, "/no/such/thing", authenticated: false), 404, "No resource")
         expectError(try await env.send(.GET, "/push/events/\(UUID().uuidString).json"), 404, "Unknown event")
         #expect(try await eventCount(env, identity: identity) == 0)
