@@ -108,6 +108,11 @@ import TestSupport
         let putEvent = try await env.send(.PUT, "/push/events/\(UUID().uuidString.lowercased()).json")
         expectError(putEvent, 405, "it takes GET, HEAD, DELETE")
         #expect(putEvent.headers.first(name: "Allow") == "GET, HEAD, DELETE")
+        for path in ["/healthz", "/readyz", "/metrics"] {
+            let post = try await env.send(.POST, path, body: "{}", authenticated: false)
+            expectError(post, 405, "POST is not allowed on \(path)")
+            #expect(post.headers.first(name: "Allow") == "GET, HEAD")
+        }
         expectError(try await env.send(.GET, "/no/such/thing", authenticated: false), 404, "No resource")
         expectError(try await env.send(.GET, "/push/events/\(UUID().uuidString).json"), 404, "Unknown event")
         #expect(try await eventCount(env, identity: identity) == 0)
