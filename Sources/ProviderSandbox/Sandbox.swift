@@ -70,10 +70,14 @@ public final class ProviderSandbox: Sendable {
     /// Starts listening (port 0: any free port) and returns the port.
     public func start(host: String = "127.0.0.1", port: Int = 0) async throws -> Int {
         let (stream, continuation) = AsyncStream<Int>.makeStream()
+        /// Set once listening: a failure before that is the caller's to report (the port may be taken).
+        let listening = Mutex(false)
+        let failure = Mutex<String?>(nil)
         let app = Application(
             router: buildRouter(),
             configuration: .init(address: .hostname(host, port: port), serverName: "PushRelay provider sandbox"),
             onServerRunning: { channel in
+                listening.withLock { $0 = true }
                 continuation.yield(channel.localAddress?.port ?? 0)
                 continuation.finish()
             },
@@ -86,7 +90,11 @@ public final class ProviderSandbox: Sendable {
             do {
                 try await group.run()
             } catch {
-                logger.warning("provider sandbox stopped", metadata: ["error": "\(error)"])
+                if listening.withLock({ $0 }) {
+                    logger.warning("provider sandbox stopped", metadata: ["error": "\(error)"])
+                } else {
+                    failure.withLock { $0 = "\(error)" }
+                }
             }
             continuation.finish()  // a failed bind ends the wait below instead of hanging it
         }
@@ -94,7 +102,7 @@ public final class ProviderSandbox: Sendable {
         for await value in stream { bound = value }
         guard let bound else {
             task.cancel()
-            throw SandboxStartError()
+            throw SandboxStartError(host: host, port: port, reason: failure.withLock { $0 } ?? "no listener")
         }
         server.withLock { $0 = (group, bound) }
         logger.info("provider sandbox listening", metadata: ["origin": "http://\(host):\(bound)"])
@@ -108,7 +116,10 @@ public final class ProviderSandbox: Sendable {
     }
 
     struct SandboxStartError: Error, CustomStringConvertible {
-        var description: String { "the provider sandbox could not start listening" }
+        let host: String
+        let port: Int
+        let reason: String
+        var description: String { "the provider sandbox could not listen on \(host):\(port): \(reason)" }
     }
 
     func buildRouter() -> Router<SandboxRequestContext> {

@@ -72,6 +72,7 @@ struct Serve: AsyncParsableCommand {
                 do {
                     _ = try await sandbox.start(host: "127.0.0.1", port: configuration.port + 1)
                 } catch {
+                    logger.notice("port \(configuration.port + 1) is taken: the provider sandbox listens on a free port", metadata: ["error": "\(error)"])
                     _ = try await sandbox.start(host: "127.0.0.1", port: 0)
                 }
             }
