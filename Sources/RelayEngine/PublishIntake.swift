@@ -4,6 +4,7 @@ import Logging
 import RelayCore
 import RelayProviders
 import RelayStore
+import ServiceLifecycle
 
 /// Accepts publish requests from the Push API and the publish-requested webhook, the same way.
 ///
@@ -152,10 +153,13 @@ public struct PublishIntake: Sendable {
         defer { broker.unregister(eventID) }
         guard let status = try await store.events.status(eventID) else { return nil }
         guard status.kind == "publish.requested", !(status.state?.isFinal ?? true), timeout > .zero else { return status }
+        logger.debug("waiting for an outcome", metadata: ["event_id": "\(eventID.lowercasedString)", "up_to": "\(timeout)"])
         return try await waitForOutcome(eventID, bell: bell, checkFirst: false, timeout: timeout)
     }
 
-    /// Waits on the event's doorbell until its job is final or the sync timeout passes.
+    /// Waits on the event's doorbell until its job is final or the sync timeout passes. When the process begins
+    /// to stop, the wait ends at once with the event's state as it is (a long poll of 60 s must not hold the
+    /// shutdown past an orchestrator's grace period, after which the jobs in flight would be killed).
     func waitForOutcome(_ eventID: UUID, bell: Doorbell, checkFirst: Bool, timeout: Duration? = nil) async throws -> EventStatus {
         let deadline = ContinuousClock.now + (timeout ?? syncTimeout)
         if checkFirst {
@@ -164,8 +168,12 @@ public struct PublishIntake: Sendable {
         }
         while true {
             let remaining = deadline - ContinuousClock.now
-            if remaining <= .zero { return try await load(eventID) }
-            await bell.wait(upTo: remaining)
+            if remaining <= .zero || Task.isShuttingDownGracefully { return try await load(eventID) }
+            await withGracefulShutdownHandler {
+                _ = await bell.wait(upTo: remaining)
+            } onGracefulShutdown: {
+                bell.ring()
+            }
             if let state = try await store.jobs.state(eventID), state.isFinal {
                 return try await load(eventID)
             }

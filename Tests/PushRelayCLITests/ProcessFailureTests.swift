@@ -109,6 +109,46 @@ import TestSupport
         #expect(seen.values.allSatisfy { $0 == 1 })
     }
 
+    /// A long poll does not hold a stopping process: it is answered at once with the event's state as it is,
+    /// and the process exits (a 60 s poll outlasted Kubernetes' default grace period of 30 s, after which the
+    /// publishes in flight would have been killed).
+    @Test func sigtermAnswersLongPollsAtOnce() async throws {
+        let env = try await TestEnvironment.shared.value
+        let database = try await TestDatabase.create(logger: env.logger)
+        var variables = RelayProcess.variables(for: env, database: database, encryptionKey: CredentialCipher.generateKey())
+        variables["LOG_LEVEL"] = "debug"
+        let relay = try await RelayProcess.start(variables, name: "sigterm-long-poll")
+        let identity = try await env.connectIdentity(base: relay.baseURL)
+        let scheduled = try await env.push(
+            identity, "twitter/post", #"{"request":{"schedule":{"at":"2099-01-01T00:00:00Z"},"push":{"post":{"message":"later"}}}}"#,
+            base: relay.baseURL)
+        let eventID = try #require(scheduled.json["response"]?["result"]?["data"]?["event_id"]?.stringValue)
+
+        let poll = Mutex<Task<TestReply, any Error>?>(nil)
+        #expect(
+            await relay.waitForLog(containing: "waiting for an outcome") {
+                poll.withLock { $0 = Task { try await env.send(.GET, "/push/events/\(eventID).json?wait=60", base: relay.baseURL) } }
+            }, "\(relay.logTail())")
+        relay.signal(SIGTERM)
+        let pollTask = try #require(poll.withLock { $0 })
+        // A deadline for a failing test (the poll's own is 60 s), not a synchronisation.
+        let deadline = ContinuousClock.now + .seconds(20)
+        let answered = try await withThrowingTaskGroup(of: TestReply?.self) { group in
+            group.addTask { try await pollTask.value }
+            group.addTask {
+                try await Task.sleep(until: deadline)
+                return nil
+            }
+            let first = try await group.next()!
+            group.cancelAll()
+            return first
+        }
+        let reply = try #require(answered, "the long poll held the stopping process")
+        #expect(reply.status == 200, "\(reply.text)")
+        #expect(reply.json["response"]?["result"]?["data"]?["state"] == "scheduled")
+        #expect(await relay.waitForExit() == 0, "\(relay.logTail())")
+    }
+
     @Test func threeProcessesOnOneDatabaseClaimEachJobOnce() async throws {
         let env = try await TestEnvironment.shared.value
         let database = try await TestDatabase.create(logger: env.logger)
