@@ -33,6 +33,10 @@ public struct Configuration: Sendable {
     /// and sends nothing would otherwise hold one file descriptor each for ever). A request being answered,
     /// long polls included, is never cut.
     public var idleTimeout: Duration = .seconds(75)
+    /// A callback delivery, the subscriber's whole answer included, is given up after this long (and retried
+    /// on the schedule unless it was answered 2xx): a subscriber that trickles its answer must not hold a
+    /// delivery slot for hours. Well under the callback lease (60 s).
+    public var callbackTimeout: Duration = .seconds(15)
     /// `public:private` of an API key created (or kept) at start.
     public var apiKey: (publicKey: String, privateKey: String)?
     public var callbackSecret: String?

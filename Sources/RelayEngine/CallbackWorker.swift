@@ -25,6 +25,8 @@ public final class CallbackWorker: Service, Sendable {
     let webhookSecret: String?
     let concurrency: Int
     let pollInterval: Duration
+    /// A delivery's deadline, its answer's body included (`Configuration.callbackTimeout`).
+    let timeout: Duration
     let logger: Logger
     let owner = "callbacks:\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8).lowercased())"
     /// The records of deliveries that end together share one CALL.
@@ -43,6 +45,7 @@ public final class CallbackWorker: Service, Sendable {
         self.webhookSecret = configuration.webhookSecrets.first
         self.concurrency = max(4, configuration.workers)
         self.pollInterval = configuration.pollInterval
+        self.timeout = configuration.callbackTimeout
         self.logger = logger
         self.records = GroupCommit(maximumBatch: 64) { deliveries in try await store.callbacks.record(deliveries) }
     }
@@ -102,6 +105,7 @@ public final class CallbackWorker: Service, Sendable {
     func deliver(_ callback: ClaimedCallback) async {
         let started = Date()
         let clock = ContinuousClock.now
+        let deadline = clock + timeout
         var status: Int?
         var failure: String?
         var excerpt: String?
@@ -133,9 +137,9 @@ public final class CallbackWorker: Service, Sendable {
             // To the address just approved: the name is not resolved again to connect (DNS rebinding).
             let pin = address.flatMap { address in url.host.map { pinned.lease(host: $0, address: address) } }
             defer { pin?.release() }
-            let response = try await (pin?.client ?? http).execute(request, timeout: .seconds(15))
+            let response = try await (pin?.client ?? http).execute(request, timeout: .init(timeout))
             status = Int(response.status.code)
-            let answer = try await response.body.collect(upTo: 64 << 10)
+            let answer = try await Self.collect(response.body, upTo: 64 << 10, until: deadline)
             excerpt = String(buffer: answer).prefix(500).description
         } catch let error as RelayError {
             failure = error.info
@@ -166,5 +170,22 @@ public final class CallbackWorker: Service, Sendable {
         logger.info(
             delivered ? "callback delivered" : "callback not delivered",
             metadata: ["webhook_id": "msg_\(callback.id.lowercasedString)", "status": "\(status.map(String.init) ?? failure ?? "")"])
+    }
+
+    /// The answer's body, at most `limit` bytes, read until `deadline`: AsyncHTTPClient's read timeout restarts
+    /// with every byte, so a subscriber sending one a minute would otherwise hold the delivery for hours.
+    static func collect(_ body: HTTPClientResponse.Body, upTo limit: Int, until deadline: ContinuousClock.Instant) async throws -> ByteBuffer {
+        try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask { try await body.collect(upTo: limit) }
+            group.addTask {
+                try await Task.sleep(until: deadline)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let answer = try await group.next()! else {
+                throw RelayError(status: 504, info: "the subscriber's answer did not end within the delivery's time")
+            }
+            return answer
+        }
     }
 }
