@@ -8,7 +8,8 @@ import NIOCore
 /// `GET /media/<name>.<png|jpg|gif|webp|mp4|mov|bin>?bytes=N` streams N bytes (default 4096) that start
 /// with the format's magic bytes, generated on the fly (a 1 GiB video costs no memory). Options:
 /// `content_type=` overrides the Content-Type (to test mislabelled files), `nolength=1` omits
-/// Content-Length, `redirect=N` answers N redirects before the file, `status=` answers that status.
+/// Content-Length, `redirect=N` answers N redirects before the file, `status=` answers that status,
+/// `trickle_ms=N` sends the magic bytes and then one byte every N milliseconds (a stalling server).
 enum MediaOrigin {
     static func magic(for name: String) -> (bytes: [UInt8], contentType: String) {
         switch name.split(separator: ".").last.map(String.init) ?? "" {
@@ -41,6 +42,17 @@ enum MediaOrigin {
         var headers = HTTPFields()
         headers[.contentType] = query["content_type"] ?? contentType
         let sendLength = query["nolength"] != "1"
+        if let interval = query["trickle_ms"].flatMap(Int.init) {
+            let body = ResponseBody(contentLength: sendLength ? total : nil) { writer in
+                try await writer.write(ByteBuffer(bytes: magic.prefix(total)))
+                for _ in magic.count..<max(magic.count, total) {
+                    try await Task.sleep(for: .milliseconds(interval))
+                    try await writer.write(ByteBuffer(bytes: [0x5A]))
+                }
+                try await writer.finish(nil)
+            }
+            return Response(status: .ok, headers: headers, body: body)
+        }
         let body = ResponseBody(contentLength: sendLength ? total : nil) { writer in
             let chunkSize = 1 << 20
             var filler = ByteBuffer(repeating: 0x5A, count: chunkSize)

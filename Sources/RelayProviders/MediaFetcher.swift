@@ -11,15 +11,31 @@ import RelayCore
 /// address (`AddressPolicy`, on every redirect hop, at most 3), the size limit (declared and actual)
 /// and the magic bytes against the claimed type.
 public struct MediaFetcher: Sendable {
+    /// How slow a media server may be: at least `minimumBytes` for every `window` spent waiting for it. The
+    /// read timeout restarts with each byte, so a server sending one every ten seconds would otherwise hold
+    /// a publish worker until the fetch's deadline (two hours). Time the upload spends between reads does not
+    /// count: only the waits for the server.
+    public struct StallRule: Sendable {
+        public var window: Duration
+        public var minimumBytes: Int
+
+        public init(window: Duration = .seconds(60), minimumBytes: Int = 64 << 10) {
+            self.window = window
+            self.minimumBytes = minimumBytes
+        }
+    }
+
     public let http: HTTPClient
     public let policy: AddressPolicy
+    public let stall: StallRule
     public static let maxRedirects = 3
 
     /// `http` must not follow redirects itself (`redirectConfiguration = .disallow`): the fetcher follows
     /// them, checking each hop's address.
-    public init(http: HTTPClient, policy: AddressPolicy) {
+    public init(http: HTTPClient, policy: AddressPolicy, stall: StallRule = StallRule()) {
         self.http = http
         self.policy = policy
+        self.stall = stall
     }
 
     /// Opens the media at `url` (named `field` in errors) and checks it against `limits`.
@@ -70,7 +86,8 @@ public struct MediaFetcher: Sendable {
                 throw Self.refuse(
                     "\(field) is \(declared) bytes, larger than the \(limits.largest)-byte limit for a \(limits.what)")
             }
-            let media = FetchedMedia(body: response.body, declaredLength: declared, limit: limits.largest, field: field, client: pinned)
+            let media = FetchedMedia(
+                body: response.body, declaredLength: declared, limit: limits.largest, field: field, client: pinned, stall: stall)
             let head = try await media.peek(12)
             guard let type = MediaType.sniff(head.readableBytesView) else {
                 throw Self.refuse("\(field) is not a recognised media file (its first bytes match no known format)")
@@ -125,13 +142,21 @@ public final class FetchedMedia {
 
     /// The client the body streams through; released (shut down if it was made for this fetch) when done.
     private let client: PinnedClients.Lease
+    private let stall: MediaFetcher.StallRule
+    /// Time spent waiting for the server, and bytes it sent, since the stall rule's window began.
+    private var waited: Duration = .zero
+    private var receivedInWindow = 0
 
-    init(body: HTTPClientResponse.Body, declaredLength: Int?, limit: Int, field: String, client: PinnedClients.Lease) {
+    init(
+        body: HTTPClientResponse.Body, declaredLength: Int?, limit: Int, field: String, client: PinnedClients.Lease,
+        stall: MediaFetcher.StallRule
+    ) {
         self.iterator = body.makeAsyncIterator()
         self.declaredLength = declaredLength
         self.limit = limit
         self.field = field
         self.client = client
+        self.stall = stall
     }
 
     deinit {
@@ -178,6 +203,7 @@ public final class FetchedMedia {
     private func nextNetworkBuffer() async throws(PublishStop) -> ByteBuffer? {
         guard !finished else { return nil }
         let next: ByteBuffer?
+        let asked = ContinuousClock.now
         do {
             next = try await iterator.next()
         } catch {
@@ -185,6 +211,20 @@ public final class FetchedMedia {
                 .retry(
                     RelayError(status: 502, info: "\(field) could not be read to the end: \(ProviderSession.describe(error))"),
                     notBefore: nil, rateLimited: false))
+        }
+        waited += ContinuousClock.now - asked
+        receivedInWindow += next?.readableBytes ?? 0
+        if waited >= stall.window {
+            guard receivedInWindow >= stall.minimumBytes else {
+                throw PublishStop(
+                    .retry(
+                        RelayError(
+                            status: 502,
+                            info: "\(field) is too slow: its server sent \(receivedInWindow) bytes in \(stall.window) of waiting (at least \(stall.minimumBytes) are needed)"),
+                        notBefore: nil, rateLimited: false))
+            }
+            waited = .zero
+            receivedInWindow = 0
         }
         guard let buffer = next else {
             finished = true

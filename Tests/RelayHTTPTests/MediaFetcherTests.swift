@@ -69,6 +69,26 @@ import TestSupport
         #expect(missing.info.contains("HTTP 404"))
     }
 
+    /// A server trickling its bytes is given up once it has sent too little for the rule's window of waiting
+    /// (a minute in production; half a second here), as a failure to retry, not after the fetch's two hours.
+    @Test func aStallingServerIsGivenUp() async throws {
+        let env = try await TestEnvironment.shared.value
+        let fetcher = MediaFetcher(
+            http: Self.http, policy: AddressPolicy(allowPrivate: true), stall: .init(window: .milliseconds(500), minimumBytes: 1024))
+        let media = try await fetcher.open(env.sandbox.mediaURL("a.jpg", bytes: 4096, query: "trickle_ms=50"), field: "picture.url", limits: Self.pictures)
+        do {
+            _ = try await media.collect()
+            Issue.record("a trickled picture was read to its end")
+        } catch {
+            guard case .retry(let relayError, _, _) = error.outcome else { Issue.record("not a retry: \(error.outcome)"); return }
+            #expect(relayError.info.contains("picture.url is too slow: its server sent"), "\(relayError.info)")
+        }
+        // The same rule lets a server that keeps up through.
+        #expect(try await MediaFetcher(
+            http: Self.http, policy: AddressPolicy(allowPrivate: true), stall: .init(window: .milliseconds(500), minimumBytes: 1024)
+        ).open(env.sandbox.mediaURL("b.jpg", bytes: 200_000), field: "picture.url", limits: Self.pictures).collect().readableBytes == 200_000)
+    }
+
     @Test func aLargeVideoStreamsInChunks() async throws {
         let env = try await TestEnvironment.shared.value
         let fetcher = MediaFetcher(http: Self.http, policy: AddressPolicy(allowPrivate: true))
