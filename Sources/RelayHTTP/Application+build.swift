@@ -123,7 +123,10 @@ public enum RelayServer {
             if let metricsPort = configuration.metricsPort {
                 let monitoring = Application(
                     router: buildMonitoringRouter(store: store, logger: logger),
-                    server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
+                    server: .http1(
+                        configuration: .init(
+                            additionalChannelHandlers: [MalformedRequestHandler(logger: logger)],
+                            idleTimeout: TimeAmount(configuration.idleTimeout))),
                     configuration: .init(address: .hostname(configuration.host, port: metricsPort), serverName: "PushRelay"),
                     onServerRunning: { channel in await gate.running(metrics: channel.localAddress?.port ?? 0) },
                     logger: logger)

@@ -76,13 +76,18 @@ import TestSupport
         #expect(try await env.send(.GET, "/healthz", authenticated: false).status == 200)
     }
 
+    /// On the API's listener and on the metrics one (`PUSHRELAY_METRICS_PORT`).
     @Test func aRequestThatIsNotHTTPIs400InTheEnvelope() async throws {
         let env = try await TestEnvironment.shared.value
-        let text = try await exchange(Array("HELLO THERE\r\n\r\n".utf8), with: env.baseURL)
-        let reply = try firstResponse(text)
-        #expect(reply.status == 400, "\(text.prefix(300))")
-        #expect(reply.body["response"]?["request"]?["status"]?["code"] == 400)
-        #expect(reply.body["response"]?["request"]?["status"]?["info"]?.stringValue?.contains("not valid HTTP/1.1") == true)
+        let ready = try await env.startSecondRelayReady { $0.metricsPort = 0 }
+        let monitoring = "http://127.0.0.1:\(try #require(ready.metricsPort))"
+        for base in [env.baseURL, monitoring] {
+            let text = try await exchange(Array("HELLO THERE\r\n\r\n".utf8), with: base)
+            let reply = try firstResponse(text)
+            #expect(reply.status == 400, "\(base): \(text.prefix(300))")
+            #expect(reply.body["response"]?["request"]?["status"]?["code"] == 400)
+            #expect(reply.body["response"]?["request"]?["status"]?["info"]?.stringValue?.contains("not valid HTTP/1.1") == true)
+        }
     }
 
     /// Garbage that arrives once a first answer is out, while a second request (a long poll) is still being
