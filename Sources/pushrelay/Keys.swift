@@ -66,10 +66,14 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             let key = publicKey
-            switch try await DatabaseBootstrap.withMigratedStore({ store in try await store.apiKeys.revoke(publicKey: key) }) {
+            let outcome = try await DatabaseBootstrap.withMigratedStore { store in try await store.apiKeys.revoke(publicKey: key) }
+            switch outcome {
             case .revoked: print("Key \(key) revoked: relays refuse it within a minute.")
-            case .alreadyRevoked(let date): print("Key \(key) was already revoked at \(RFC3339.format(date)).")
+            case .alreadyRevoked(let date, _): print("Key \(key) was already revoked at \(RFC3339.format(date)).")
             case .unknown: throw Serve.fail("no API key \(key); see pushrelay keys list")
+            }
+            if case .revoked(let description) = outcome, description == "PUSHRELAY_API_KEY" {
+                print("It is the key of PUSHRELAY_API_KEY: remove it from the relays' environment, or their next start enables it again.")
             }
         }
     }

@@ -205,6 +205,7 @@ import TestSupport
         let revoked = try await run(["keys", "revoke", publicKey], environment: environment)
         #expect(revoked.status == 0, "\(revoked.stderr)")
         #expect(revoked.stdout.contains("Key \(publicKey) revoked"))
+        #expect(!revoked.stdout.contains("PUSHRELAY_API_KEY"), "a key made by keys create is not the environment's")
         let again = try await run(["keys", "revoke", publicKey], environment: environment)
         #expect(again.status == 0 && again.stdout.contains("already revoked at "), "\(again.stdout)")
         let unknown = try await run(["keys", "revoke", "no-such-key"], environment: environment)
@@ -222,6 +223,16 @@ import TestSupport
         var revokedInTable = false
         for try await value in rows.decode(Bool.self) { revokedInTable = value }
         #expect(revokedInTable)
+
+        // The key a relay keeps from PUSHRELAY_API_KEY comes back at its next start: the command says so.
+        try await connection.query(
+            """
+            INSERT INTO api_keys (public_key, private_key_sha256, callback_secret, callback_secret_key_id, description)
+            VALUES ('env-key', '\\x00', '\\x00', 'none', 'PUSHRELAY_API_KEY')
+            """, logger: TestEnvironment.makeLogger())
+        let environmentKey = try await run(["keys", "revoke", "env-key"], environment: environment)
+        #expect(environmentKey.status == 0, "\(environmentKey.stderr)")
+        #expect(environmentKey.stdout.contains("It is the key of PUSHRELAY_API_KEY"), "\(environmentKey.stdout)")
     }
 }
 

@@ -20,10 +20,11 @@ public struct APIKeySummary: Sendable {
     public let revokedAt: Date?
 }
 
-/// What `revoke` did.
+/// What `revoke` did; `description` is the key's note (`PUSHRELAY_API_KEY` for the key a relay keeps from its
+/// environment, which it enables again at its next start).
 public enum APIKeyRevocation: Sendable, Equatable {
-    case revoked
-    case alreadyRevoked(at: Date)
+    case revoked(description: String)
+    case alreadyRevoked(at: Date, description: String)
     case unknown
 }
 
@@ -93,12 +94,12 @@ public struct APIKeyRepository: Sendable {
     public func revoke(publicKey: String) async throws -> APIKeyRevocation {
         let rows = try await store.write(
             """
-            WITH target AS (SELECT id, revoked_at FROM api_keys WHERE public_key = \(publicKey) FOR UPDATE),
+            WITH target AS (SELECT id, revoked_at, description FROM api_keys WHERE public_key = \(publicKey) FOR UPDATE),
             revoked AS (UPDATE api_keys k SET revoked_at = now() FROM target WHERE k.id = target.id AND target.revoked_at IS NULL RETURNING k.id)
-            SELECT target.revoked_at FROM target
+            SELECT target.revoked_at, target.description FROM target
             """, logger: store.logger)
-        for earlier in try rows.decode(Date?.self) {
-            return earlier.map { .alreadyRevoked(at: $0) } ?? .revoked
+        for (earlier, description) in try rows.decode((Date?, String).self) {
+            return earlier.map { .alreadyRevoked(at: $0, description: description) } ?? .revoked(description: description)
         }
         return .unknown
     }
