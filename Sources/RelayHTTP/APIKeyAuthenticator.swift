@@ -16,7 +16,7 @@ struct APIKeyAuthenticator: RouterMiddleware {
     let cache: AuthenticationCache
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let basic = request.headers.basic else { throw RelayError.unauthorized() }
+        guard let basic = request.headers.basic else { throw RefusalWithHeaders.basicAuthentication }
         let fingerprint = Data(SHA256.hash(data: Data("\(basic.username):\(basic.password)".utf8)))
         var context = context
         if let cached = cache.lookup(fingerprint) {
@@ -25,7 +25,7 @@ struct APIKeyAuthenticator: RouterMiddleware {
             cache.store(fingerprint, id: id)
             context.apiKeyID = id
         } else {
-            throw RelayError.unauthorized()
+            throw RefusalWithHeaders.basicAuthentication
         }
         return try await next(request, context)
     }

@@ -25,12 +25,7 @@ struct EnvelopeMiddleware: RouterMiddleware {
         } catch {
             let relayError = relayError(for: error, request: request)
             var reply = Envelope.error(resource: resource, relayError).response(retryAfter: relayError.retryAfter, eventID: nil)
-            // RFC 9110 §11.6.1: a 401 names the scheme to use; the API key routes take HTTP Basic (webhooks are
-            // signed instead, and their 401s say how).
-            if relayError.status == 401 && relayError.info == RelayError.authenticationInfo {
-                reply.headers[.wwwAuthenticate] = #"Basic realm="PushRelay", charset="UTF-8""#
-            }
-            if let refusal = error as? MethodGuard.Refusal { reply.headers[.allow] = refusal.allow }
+            if let refusal = error as? RefusalWithHeaders { reply.headers.append(contentsOf: refusal.headers) }
             response = reply
             failure = relayError
         }
@@ -49,7 +44,7 @@ struct EnvelopeMiddleware: RouterMiddleware {
     func relayError(for error: any Error, request: Request) -> RelayError {
         switch error {
         case let error as RelayError: return error
-        case let refusal as MethodGuard.Refusal: return refusal.error
+        case let refusal as RefusalWithHeaders: return refusal.error
         case let error as HTTPError: return Self.translate(error, request: request)
         case let error where DatabaseUnavailable.matches(error):
             logger.warning(

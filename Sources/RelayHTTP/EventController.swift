@@ -17,9 +17,9 @@ struct EventController {
         events.delete("{event_id}", use: cancel)
         events.post("{event_id}/retry.json", use: retry)
         events.post("{event_id}/replay.json", use: replay)
-        MethodGuard.refuse(["POST", "PUT", "PATCH"], on: "push/events/{event_id}", allowing: ["GET", "HEAD", "DELETE"], in: router)
-        MethodGuard.refuse(["GET", "PUT", "PATCH", "DELETE"], on: "push/events/{event_id}/retry.json", allowing: ["POST"], in: router)
-        MethodGuard.refuse(["GET", "PUT", "PATCH", "DELETE"], on: "push/events/{event_id}/replay.json", allowing: ["POST"], in: router)
+        MethodGuard.refuse(on: "push/events/{event_id}", allowing: ["GET", "HEAD", "DELETE"], in: router)
+        MethodGuard.refuse(on: "push/events/{event_id}/retry.json", allowing: ["POST"], in: router)
+        MethodGuard.refuse(on: "push/events/{event_id}/replay.json", allowing: ["POST"], in: router)
     }
 
     @Sendable func show(_ request: Request, context: RelayRequestContext) async throws -> Response {

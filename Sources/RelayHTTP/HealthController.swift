@@ -18,7 +18,7 @@ struct HealthController {
             return Envelope.success(resource: request.uri.path, data: ["status": "ready"]).response(retryAfter: nil, eventID: nil)
         }
         for path in ["healthz", "readyz"] {
-            MethodGuard.refuse(["POST", "PUT", "PATCH", "DELETE"], on: RouterPath(path), allowing: ["GET", "HEAD"], in: router)
+            MethodGuard.refuse(on: RouterPath(path), allowing: ["GET", "HEAD"], in: router)
         }
     }
 }

@@ -10,7 +10,7 @@ struct IdentityController {
 
     func addRoutes(to router: Router<RelayRequestContext>) {
         router.group("identities").add(middleware: authenticator).get("{identity_token}", use: show)
-        MethodGuard.refuse(["POST", "PUT", "PATCH", "DELETE"], on: "identities/{identity_token}", allowing: ["GET", "HEAD"], in: router)
+        MethodGuard.refuse(on: "identities/{identity_token}", allowing: ["GET", "HEAD"], in: router)
     }
 
     @Sendable func show(_ request: Request, context: RelayRequestContext) async throws -> Response {

@@ -11,7 +11,7 @@ struct MetricsController {
     let store: Store
 
     func addRoutes(to router: Router<RelayRequestContext>) {
-        MethodGuard.refuse(["POST", "PUT", "PATCH", "DELETE"], on: "metrics", allowing: ["GET", "HEAD"], in: router)
+        MethodGuard.refuse(on: "metrics", allowing: ["GET", "HEAD"], in: router)
         router.get("metrics") { _, context -> Response in
             var depth: QueueDepth?
             do {

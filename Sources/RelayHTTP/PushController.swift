@@ -14,7 +14,7 @@ struct PushController {
     func addRoutes(to router: Router<RelayRequestContext>) {
         let push = router.group("push").add(middleware: authenticator)
         push.post("identities/{identity_token}/**", use: publish)
-        MethodGuard.refuse(["GET", "PUT", "PATCH", "DELETE"], on: "push/identities/{identity_token}/**", allowing: ["POST"], in: router)
+        MethodGuard.refuse(on: "push/identities/{identity_token}/**", allowing: ["POST"], in: router)
     }
 
     @Sendable func publish(_ request: Request, context: RelayRequestContext) async throws -> Response {
@@ -68,20 +68,18 @@ enum RequestBodyReader {
 /// Answers 405 in the envelope for known paths called with a method they do not take, with the `Allow`
 /// header RFC 9110 §15.5.6 asks of a 405 (the methods the path takes).
 enum MethodGuard {
-    /// Thrown by the guard's handlers; `EnvelopeMiddleware` renders `error` and adds `Allow: allow`.
-    struct Refusal: Error {
-        let error: RelayError
-        let allow: String
-    }
+    /// The methods a route of PushRelay may take (HEAD comes with GET, `Router.autoGenerateHeadEndpoints`).
+    static let methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
-    static func refuse(_ methods: [String], on path: RouterPath, allowing allowed: [String], in router: Router<RelayRequestContext>) {
+    /// Refuses every method of `methods` that `allowed` does not hold on `path`.
+    static func refuse(on path: RouterPath, allowing allowed: [String], in router: Router<RelayRequestContext>) {
         let allow = allowed.joined(separator: ", ")
-        for name in methods {
+        for name in methods where !allowed.contains(name) {
             guard let method = HTTPRequest.Method(name) else { continue }
             router.on(path, method: method) { request, _ -> Response in
-                throw Refusal(
+                throw RefusalWithHeaders(
                     error: .methodNotAllowed("\(request.method) is not allowed on \(RelayError.excerpt(request.uri.path)); it takes \(allow)"),
-                    allow: allow)
+                    headers: [.allow: allow])
             }
         }
     }

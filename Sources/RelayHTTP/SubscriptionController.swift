@@ -14,8 +14,8 @@ struct SubscriptionController {
         let group = router.group("subscriptions").add(middleware: authenticator)
         group.delete("{subscription_id}", use: delete)
         router.group("subscriptions.json").add(middleware: authenticator).post(use: create).get(use: list)
-        MethodGuard.refuse(["PUT", "PATCH", "DELETE"], on: "subscriptions.json", allowing: ["GET", "HEAD", "POST"], in: router)
-        MethodGuard.refuse(["GET", "POST", "PUT", "PATCH"], on: "subscriptions/{subscription_id}", allowing: ["DELETE"], in: router)
+        MethodGuard.refuse(on: "subscriptions.json", allowing: ["GET", "HEAD", "POST"], in: router)
+        MethodGuard.refuse(on: "subscriptions/{subscription_id}", allowing: ["DELETE"], in: router)
     }
 
     @Sendable func create(_ request: Request, context: RelayRequestContext) async throws -> Response {

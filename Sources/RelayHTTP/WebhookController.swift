@@ -17,7 +17,7 @@ struct WebhookController {
         router.post("webhooks/identity-disconnected", use: identityDisconnected)
         router.post("webhooks/publish-requested", use: publishRequested)
         for name in ["identity-connected", "identity-disconnected", "publish-requested"] {
-            MethodGuard.refuse(["GET", "PUT", "PATCH", "DELETE"], on: RouterPath("webhooks/\(name)"), allowing: ["POST"], in: router)
+            MethodGuard.refuse(on: RouterPath("webhooks/\(name)"), allowing: ["POST"], in: router)
         }
     }
 
