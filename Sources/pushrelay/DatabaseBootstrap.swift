@@ -14,7 +14,12 @@ struct DatabaseBootstrap {
     /// Set when this process started the managed cluster and so stops it on exit.
     let managed: ManagedPostgres?
 
+    /// The database of `configuration`; a failure stops the command with its one line (`Serve.fail`).
     static func open(_ configuration: Configuration, logger: Logger) async throws -> DatabaseBootstrap {
+        do { return try await connect(configuration, logger: logger) } catch { throw Serve.fail("\(error)") }
+    }
+
+    private static func connect(_ configuration: Configuration, logger: Logger) async throws -> DatabaseBootstrap {
         let directory = URL(fileURLWithPath: configuration.dataDirectory)
         if let url = configuration.databaseURL {
             guard let key = configuration.encryptionKey else {
@@ -62,8 +67,7 @@ struct DatabaseBootstrap {
     static func withMigratedStore<T: Sendable>(_ body: @escaping @Sendable (Store) async throws -> T) async throws -> T {
         let configuration = try Serve.configuration(from: ProcessInfo.processInfo.environment)
         let logger = LogSetup.bootstrap(json: configuration.logFormatJSON, level: "warning")
-        let database: DatabaseBootstrap
-        do { database = try await open(configuration, logger: logger) } catch { throw Serve.fail("\(error)") }
+        let database = try await open(configuration, logger: logger)
         defer { database.stopManaged() }
         return try await database.withStore(logger: logger) { store in
             try await MigrationRunner(client: store.client, logger: logger).migrate()

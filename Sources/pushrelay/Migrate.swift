@@ -11,8 +11,7 @@ struct Migrate: AsyncParsableCommand {
     func run() async throws {
         let configuration = try Serve.configuration(from: ProcessInfo.processInfo.environment)
         let logger = LogSetup.bootstrap(json: configuration.logFormatJSON, level: configuration.logLevel)
-        let database: DatabaseBootstrap
-        do { database = try await DatabaseBootstrap.open(configuration, logger: logger) } catch { throw Serve.fail("\(error)") }
+        let database = try await DatabaseBootstrap.open(configuration, logger: logger)
         defer { database.stopManaged() }
         let applied = try await database.withStore(logger: logger) { store in
             try await MigrationRunner(client: store.client, logger: logger).migrate()

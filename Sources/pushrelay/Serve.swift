@@ -49,12 +49,7 @@ struct Serve: AsyncParsableCommand {
             logger.warning("ignoring an unknown variable (a typo?)", metadata: ["variable": "\(name)"])
         }
 
-        let database: DatabaseBootstrap
-        do {
-            database = try await DatabaseBootstrap.open(configuration, logger: logger)
-        } catch {
-            throw Self.fail("\(error)")
-        }
+        let database = try await DatabaseBootstrap.open(configuration, logger: logger)
         defer { database.stopManaged() }
 
         var sandboxServer: ProviderSandbox?
