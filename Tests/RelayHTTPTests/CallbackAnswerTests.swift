@@ -64,33 +64,34 @@ import TestSupport
         defer { server.close(promise: nil) }
         let port = try #require(server.localAddress?.port)
         let identity = try await env.connectIdentity()
+        let url = "http://127.0.0.1:\(port)/hook"
         let reply = try await env.push(
-            identity, "twitter/post",
-            #"{"request":{"callback_url":"http://127.0.0.1:\#(port)/hook","push":{"post":{"message":"trickled \#(UUID())"}}}}"#)
+            identity, "twitter/post", #"{"request":{"callback_url":"\#(url)","push":{"post":{"message":"trickled \#(UUID())"}}}}"#)
         #expect(reply.status == 200, "\(reply.text)")
         let eventID = try #require(reply.headers.first(name: "PushRelay-Event-Id").flatMap(UUID.init(uuidString:)))
-        // The relay gives up on the answer and closes the connection (the test's own deadline: 40 s) ...
-        let gaveUp = try await withThrowingTaskGroup(of: Bool.self) { tasks in
+        // The relay gives up on the answer and closes the connection; this waits for that (at most 20 s, so
+        // that the loop below rarely runs long; the record, not the close, is what is asserted) ...
+        _ = try await withThrowingTaskGroup(of: Bool.self) { tasks in
             tasks.addTask { (try? await closed.futureResult.get()) != nil }
             tasks.addTask {
-                try await Task.sleep(until: .now + .seconds(40))
+                try await Task.sleep(until: .now + .seconds(20))
                 closed.fail(CancellationError())  // ends the other task's wait, which no cancellation does
                 return false
             }
             defer { tasks.cancelAll() }
             return try await tasks.next()!
         }
-        #expect(gaveUp, "the relay was still reading the trickled answer after 40 s")
-        // ... and records the delivery right after (read until it shows, within a deadline).
-        let deadline = ContinuousClock.now + .seconds(10)
+        // ... and records the delivery (read until it shows, within a deadline).
+        let deadline = ContinuousClock.now + .seconds(30)
         var state = ""
         repeat {
-            let rows = try await env.store.client.query("SELECT state FROM callbacks WHERE event_id = \(eventID)")
+            // The callback_url's callback only: other tests' subscriptions get this event's outcome too.
+            let rows = try await env.store.client.query("SELECT state FROM callbacks WHERE event_id = \(eventID) AND url = \(url)")
             for try await value in rows.decode(String.self) { state = value }
         } while state != "delivered" && ContinuousClock.now < deadline
         #expect(state == "delivered")
         let rows = try await env.store.client.query(
-            "SELECT a.http_status, a.error FROM callback_attempts a JOIN callbacks c ON c.id = a.callback_id WHERE c.event_id = \(eventID)")
+            "SELECT a.http_status, a.error FROM callback_attempts a JOIN callbacks c ON c.id = a.callback_id WHERE c.event_id = \(eventID) AND c.url = \(url)")
         for try await (status, error) in rows.decode((Int?, String?).self) {
             #expect(status == 200)
             #expect(error?.contains("did not end within the delivery's time") == true, "\(error ?? "nil")")

@@ -8,10 +8,31 @@ import TestSupport
 /// Connections that hold a file descriptor without a request in progress are closed after
 /// `Configuration.idleTimeout`; a request being answered, a long poll included, is not cut.
 @Suite struct IdleConnectionTests {
+    /// Writes `bytes` as soon as the connection is up, on its event loop: written by the test's task after
+    /// `connect` returned, they once came after the relay had already given up on a silent connection (a
+    /// loaded machine).
+    final class SendOnConnect: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        let bytes: [UInt8]
+
+        init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+        func channelActive(context: ChannelHandlerContext) {
+            context.writeAndFlush(NIOAny(ByteBuffer(bytes: bytes)), promise: nil)
+            context.fireChannelActive()
+        }
+    }
+
     /// A raw TCP connection to the relay, to send what no HTTP client would (half a request head, nothing).
-    func connect(_ base: String) async throws -> any Channel {
+    func connect(_ base: String, sending text: String? = nil) async throws -> any Channel {
         let port = try #require(URLComponents(string: base)?.port)
-        return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get()
+        return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let text { try channel.pipeline.syncOperations.addHandler(SendOnConnect(Array(text.utf8))) }
+                }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
     }
 
     /// Waits until the relay closes `channel`; fails the test after `seconds` (a deadline, not a synchronisation).
@@ -30,13 +51,11 @@ import TestSupport
         try await expectClosedByRelay(silent)
 
         // A request head that never ends.
-        let halfHead = try await connect(relay)
-        try await halfHead.writeAndFlush(ByteBuffer(string: "GET /healthz HTTP/1.1\r\nHost: relay\r\n")).get()
+        let halfHead = try await connect(relay, sending: "GET /healthz HTTP/1.1\r\nHost: relay\r\n")
         try await expectClosedByRelay(halfHead)
 
         // A kept-alive connection after its answer.
-        let keptAlive = try await connect(relay)
-        try await keptAlive.writeAndFlush(ByteBuffer(string: "GET /healthz HTTP/1.1\r\nHost: relay\r\n\r\n")).get()
+        let keptAlive = try await connect(relay, sending: "GET /healthz HTTP/1.1\r\nHost: relay\r\n\r\n")
         try await expectClosedByRelay(keptAlive)
     }
 
