@@ -155,6 +155,8 @@ public struct ManagedPostgres: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of ours: the server lives on and would keep any pipe or socket open (`SpawnedDescriptors`).
+        SpawnedDescriptors.closeInherited(&actions)
 
         let argv: [UnsafeMutablePointer<CChar>?] = (command + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }

@@ -38,14 +38,27 @@ import TestSupport
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
+        let (exit, exited) = AsyncStream<Int32>.makeStream()
+        process.terminationHandler = {
+            exited.yield($0.terminationStatus)
+            exited.finish()
         }
-        return Run(
-            status: status,
-            stdout: String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
-            stderr: String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+        try process.run()
+        // Read while the command runs (one filling a pipe's buffer waits for its reader), off the concurrency pool.
+        async let stdout = Self.readToEnd(out)
+        async let stderr = Self.readToEnd(err)
+        var status: Int32 = -1
+        for await value in exit { status = value }
+        return Run(status: status, stdout: await stdout, stderr: await stderr)
+    }
+
+    /// What `pipe` carries up to its end, read on a dispatch thread: the read blocks.
+    static func readToEnd(_ pipe: Pipe) async -> String {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+            }
+        }
     }
 
     @Test func helpNamesTheCommands() async throws {

@@ -1,0 +1,31 @@
+import Foundation
+import Logging
+import RelayStore
+import Testing
+import TestSupport
+
+/// The managed cluster as a process of ours starts it: the server it leaves running holds nothing of ours.
+@Suite struct ManagedPostgresTests {
+    /// A pipe open while the server starts is closed once we close our end: the server did not inherit it.
+    /// It did (`posix_spawn` hands over every descriptor without close-on-exec, and Foundation's `Pipe` has
+    /// none), and a test reading a command's output to its end waited for as long as the cluster ran.
+    @Test func theServerKeepsNoneOfOurDescriptors() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pushrelay-managed-\(UUID().uuidString.prefix(8))")
+        let postgres = ManagedPostgres(directory: directory, logger: TestEnvironment.makeLogger())
+        defer {
+            postgres.stop()
+            try? FileManager.default.removeItem(at: directory)
+        }
+        let pipe = Pipe()
+        let started = try await postgres.start(database: "postgres")
+        #expect(started.startedHere)
+        try pipe.fileHandleForWriting.close()
+
+        // Our write end was the last one: reading finds the end at once instead of waiting for a writer.
+        let reader = pipe.fileHandleForReading.fileDescriptor
+        _ = fcntl(reader, F_SETFL, fcntl(reader, F_GETFL) | O_NONBLOCK)
+        var byte: UInt8 = 0
+        let count = read(reader, &byte, 1)
+        #expect(count == 0, "the pipe is still open elsewhere (read: \(count), errno \(errno))")
+    }
+}
