@@ -139,10 +139,12 @@ public final class CallbackWorker: Service, Sendable {
             defer { pin?.release() }
             let response = try await (pin?.client ?? http).execute(request, timeout: .init(timeout))
             status = Int(response.status.code)
-            let answer = try await Self.collect(response.body, upTo: 64 << 10, until: deadline)
+            let answer = try await response.body.collect(upTo: 64 << 10, until: deadline)
             excerpt = String(buffer: answer).prefix(500).description
         } catch let error as RelayError {
             failure = error.info
+        } catch is AnswerDeadlineExceeded {
+            failure = "the subscriber's answer did not end within the delivery's time"
         } catch {
             failure = ProviderSession.describe(error)
         }
@@ -170,22 +172,5 @@ public final class CallbackWorker: Service, Sendable {
         logger.info(
             delivered ? "callback delivered" : "callback not delivered",
             metadata: ["webhook_id": "msg_\(callback.id.lowercasedString)", "status": "\(status.map(String.init) ?? failure ?? "")"])
-    }
-
-    /// The answer's body, at most `limit` bytes, read until `deadline`: AsyncHTTPClient's read timeout restarts
-    /// with every byte, so a subscriber sending one a minute would otherwise hold the delivery for hours.
-    static func collect(_ body: HTTPClientResponse.Body, upTo limit: Int, until deadline: ContinuousClock.Instant) async throws -> ByteBuffer {
-        try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
-            group.addTask { try await body.collect(upTo: limit) }
-            group.addTask {
-                try await Task.sleep(until: deadline)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let answer = try await group.next()! else {
-                throw RelayError(status: 504, info: "the subscriber's answer did not end within the delivery's time")
-            }
-            return answer
-        }
     }
 }

@@ -50,8 +50,9 @@ extension ProviderSession {
         let clock = ContinuousClock.now
         let url = Self.withoutQuery(request.url)
         do {
+            // The timeout covers the answer's body too: a provider trickling it would otherwise hold the worker.
             let response = try await http.execute(request, timeout: .init(timeout))
-            let body = try await response.body.collect(upTo: 4 << 20)
+            let body = try await response.body.collect(upTo: 4 << 20, until: clock + timeout)
             let answer = ProviderResponse(
                 status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
                 body: Data(body.readableBytesView))
@@ -125,6 +126,7 @@ extension ProviderSession {
             }
         }
         if error is NIOConnectionError { return "connection refused" }
+        if error is AnswerDeadlineExceeded { return "its answer had not ended when the call's time was up" }
         return "\(error)"
     }
 
