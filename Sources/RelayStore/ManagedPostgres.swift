@@ -144,7 +144,7 @@ public struct ManagedPostgres: Sendable {
     /// Output goes to a file that is read back for the error message.
     func run(_ program: URL, _ arguments: [String], as user: (uid: uid_t, gid: gid_t, name: String)?, what: String) throws {
         // From `/`: the unprivileged user may not be allowed into our working directory.
-        let command = ["/bin/sh", "-c", "cd / && exec \"$@\"", "sh"]
+        let command = ["/bin/sh", "-c", "cd / && unset OLDPWD && exec \"$@\"", "sh"]
             + (user.map { ["/usr/sbin/runuser", "-u", $0.name, "--", program.path] } ?? [program.path])
         let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("pushrelay-pg-\(UUID().uuidString).out").path
         defer { unlink(outputPath) }
@@ -159,9 +159,10 @@ public struct ManagedPostgres: Sendable {
         SpawnedDescriptors.closeInherited(&actions)
 
         let argv: [UnsafeMutablePointer<CChar>?] = (command + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        let envp: [UnsafeMutablePointer<CChar>?] = Self.serverEnvironment(ProcessInfo.processInfo.environment).map { strdup($0) } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
         var pid = pid_t()
-        let spawned = posix_spawn(&pid, command[0], &actions, nil, argv, environ)
+        let spawned = posix_spawn(&pid, command[0], &actions, nil, argv, envp)
         guard spawned == 0 else {
             throw DatabaseError("could not \(what): cannot run \(command[0]) (errno \(spawned))")
         }
@@ -172,6 +173,15 @@ public struct ManagedPostgres: Sendable {
             let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
             throw DatabaseError("could not \(what): \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
+    }
+
+    /// The variables the PostgreSQL programs get of ours (`NAME=value`): the path and the locale only. The
+    /// server lives on with its environment, readable as its user and by its superuser's `COPY … FROM PROGRAM`,
+    /// and ours holds secrets (`PUSHRELAY_ENCRYPTION_KEY`, provider client secrets); a `PGPORT` or `PGOPTIONS`
+    /// set for the user's own tools is not the managed cluster's either.
+    static func serverEnvironment(_ ours: [String: String]) -> [String] {
+        ours.filter { name, _ in ["PATH", "LANG", "LANGUAGE", "TZ"].contains(name) || name.hasPrefix("LC_") }
+            .map { "\($0.key)=\($0.value)" }.sorted()
     }
 
     /// The directory holding `initdb` and `pg_ctl`: `pg_config --bindir`, else the usual Debian place, else PATH.

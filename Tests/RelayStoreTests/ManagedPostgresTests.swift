@@ -28,4 +28,27 @@ import TestSupport
         let count = read(reader, &byte, 1)
         #expect(count == 0, "the pipe is still open elsewhere (read: \(count), errno \(errno))")
     }
+
+    /// The server's environment holds none of our variables but the path and the locale: ours holds secrets
+    /// (the encryption key, provider client secrets), and the server's is readable as its user and by its
+    /// superuser's `COPY … FROM PROGRAM`. It had all of them.
+    @Test func theServerHasNoneOfOurVariables() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pushrelay-managed-\(UUID().uuidString.prefix(8))")
+        let postgres = ManagedPostgres(directory: directory, logger: TestEnvironment.makeLogger())
+        defer {
+            postgres.stop()
+            try? FileManager.default.removeItem(at: directory)
+        }
+        _ = try await postgres.start(database: "postgres")
+        let pidFile = try String(contentsOf: directory.appendingPathComponent("data/postmaster.pid"), encoding: .utf8)
+        let pid = try #require(pidFile.split(separator: "\n").first.map(String.init))
+        let environment = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ"))
+        let variables = Set(environment.split(separator: 0).map { String(decoding: $0, as: UTF8.self) })
+        let kept: Set<String> = ["PATH", "LANG", "LANGUAGE", "TZ"]
+        let ours = ProcessInfo.processInfo.environment.filter { !kept.contains($0.key) && !$0.key.hasPrefix("LC_") }
+        #expect(!ours.isEmpty)
+        for (name, value) in ours {
+            #expect(!variables.contains("\(name)=\(value)"), "the server has our \(name)")
+        }
+    }
 }
