@@ -6,16 +6,24 @@ import TestSupport
 
 /// The managed cluster as a process of ours starts it: the server it leaves running holds nothing of ours.
 @Suite struct ManagedPostgresTests {
+    /// A cluster of the test's own, in a new directory (created by `start`).
+    static func newCluster() -> (ManagedPostgres, URL) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pushrelay-managed-\(UUID().uuidString.prefix(8))")
+        return (ManagedPostgres(directory: directory, logger: TestEnvironment.makeLogger()), directory)
+    }
+
+    /// Stops the cluster and removes its directory.
+    static func remove(_ postgres: ManagedPostgres, _ directory: URL) {
+        postgres.stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
     /// A pipe open while the server starts is closed once we close our end: the server did not inherit it.
     /// It did (`posix_spawn` hands over every descriptor without close-on-exec, and Foundation's `Pipe` has
     /// none), and a test reading a command's output to its end waited for as long as the cluster ran.
     @Test func theServerKeepsNoneOfOurDescriptors() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pushrelay-managed-\(UUID().uuidString.prefix(8))")
-        let postgres = ManagedPostgres(directory: directory, logger: TestEnvironment.makeLogger())
-        defer {
-            postgres.stop()
-            try? FileManager.default.removeItem(at: directory)
-        }
+        let (postgres, directory) = Self.newCluster()
+        defer { Self.remove(postgres, directory) }
         let pipe = Pipe()
         let started = try await postgres.start(database: "postgres")
         #expect(started.startedHere)
@@ -33,12 +41,8 @@ import TestSupport
     /// (the encryption key, provider client secrets), and the server's is readable as its user and by its
     /// superuser's `COPY … FROM PROGRAM`. It had all of them.
     @Test func theServerHasNoneOfOurVariables() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pushrelay-managed-\(UUID().uuidString.prefix(8))")
-        let postgres = ManagedPostgres(directory: directory, logger: TestEnvironment.makeLogger())
-        defer {
-            postgres.stop()
-            try? FileManager.default.removeItem(at: directory)
-        }
+        let (postgres, directory) = Self.newCluster()
+        defer { Self.remove(postgres, directory) }
         _ = try await postgres.start(database: "postgres")
         let pidFile = try String(contentsOf: directory.appendingPathComponent("data/postmaster.pid"), encoding: .utf8)
         let pid = try #require(pidFile.split(separator: "\n").first.map(String.init))
