@@ -95,7 +95,7 @@ import RelayEngine
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/2/tweets")
         request.method = .POST
         do {
-            _ = try await session.call(ProviderStep("create tweet", publishes: true), request, provider: .twitter, timeout: .seconds(1)) { _, _ in
+            _ = try await session.call(ProviderStep("create tweet", publishes: true), request, provider: .twitter, timeout: .seconds(3)) { _, _ in
                 ResponseClassification(kind: .success, message: "OK", replyStatus: 200)
             }
             Issue.record("a trickled answer was read to its end")
