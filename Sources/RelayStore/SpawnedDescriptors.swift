@@ -18,15 +18,19 @@ public enum SpawnedDescriptors {
         #if os(Linux)
         if let closeFrom = addCloseFrom {
             _ = closeFrom(&actions, 3)
-            return
+        } else {
+            closeEachOpen(&actions)
         }
-        // glibc before 2.34: each descriptor open now. One closed before the spawn is skipped by glibc
-        // (EBADF on a close action is ignored); one opened after this listing would still be inherited.
+        #endif
+    }
+
+    /// glibc before 2.34: a close action for each descriptor open now. One closed before the spawn is skipped
+    /// by glibc (EBADF on a close action is ignored); one opened after this listing would still be inherited.
+    static func closeEachOpen(_ actions: inout posix_spawn_file_actions_t) {
         let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
         for descriptor in open.compactMap(Int32.init) where descriptor >= 3 {
             posix_spawn_file_actions_addclose(&actions, descriptor)
         }
-        #endif
     }
 
     #if os(Linux)
