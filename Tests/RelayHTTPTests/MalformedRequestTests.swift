@@ -9,64 +9,11 @@ import TestSupport
 /// Requests the HTTP decoder refuses before any route sees them are answered in the envelope, with 431 for a
 /// head that is too large (it was Hummingbird's empty 400), and the connection is closed.
 @Suite struct MalformedRequestTests {
-    /// Everything the relay sends on one raw connection, until it closes it.
-    final class Collector: ChannelInboundHandler, Sendable {
-        typealias InboundIn = ByteBuffer
-        let received = NIOLockedValueBox(ByteBuffer())
-        /// Completed when the first bytes come back.
-        let answered: EventLoopPromise<Void>
-
-        init(answered: EventLoopPromise<Void>) { self.answered = answered }
-
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            var bytes = unwrapInboundIn(data)
-            received.withLockedValue { $0.writeBuffer(&bytes) }
-            answered.succeed()
-        }
-
-        func channelInactive(context: ChannelHandlerContext) {
-            answered.succeed()
-        }
-    }
-
-    /// Sends `bytes` on a new connection and returns what came back before the relay closed it. When `then` is
-    /// given, it is sent once the first bytes of an answer have come back.
-    func exchange(_ bytes: [UInt8], then more: [UInt8]? = nil, with base: String) async throws -> String {
-        let port = try #require(URLComponents(string: base)?.port)
-        let group = MultiThreadedEventLoopGroup.singleton
-        let collector = Collector(answered: group.any().makePromise())
-        let channel = try await ClientBootstrap(group: group)
-            .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) } }
-            .connect(host: "127.0.0.1", port: port).get()
-        // The relay may close the connection before all of a too-large head is written.
-        try? await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
-        if let more {
-            try await collector.answered.futureResult.get()
-            try await channel.writeAndFlush(ByteBuffer(bytes: more)).get()
-        }
-        #expect(try await channel.closedByPeer(), "the relay kept the connection open")
-        return collector.received.withLockedValue { String(buffer: $0) }
-    }
-
-    /// The status, headers and JSON body of the first response in `text`, and what follows it.
-    func firstResponse(_ text: String) throws -> (status: Int, head: String, body: JSONValue, rest: String) {
-        let bytes = Array(text.utf8)
-        let end = try #require(text.range(of: "\r\n\r\n")).upperBound
-        let head = String(text[..<end])
-        let headLength = head.utf8.count
-        let status = try #require(Int(head.split(separator: " ").dropFirst().first ?? ""))
-        let length = try #require(head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
-            .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) })
-        let body = Array(bytes[headLength..<min(bytes.count, headLength + length)])
-        let rest = String(decoding: bytes[min(bytes.count, headLength + length)...], as: UTF8.self)
-        return (status, head, try JSONValue.parse(body), rest)
-    }
-
     @Test func aHeadTooLargeIs431InTheEnvelope() async throws {
         let env = try await TestEnvironment.shared.value
         let cookie = String(repeating: "c", count: 100_000)
-        let text = try await exchange(Array("GET /healthz HTTP/1.1\r\nHost: relay\r\nCookie: \(cookie)\r\n\r\n".utf8), with: env.baseURL)
-        let reply = try firstResponse(text)
+        let text = try await RawExchange.exchange(Array("GET /healthz HTTP/1.1\r\nHost: relay\r\nCookie: \(cookie)\r\n\r\n".utf8), with: env.baseURL)
+        let reply = try RawExchange.firstResponse(text)
         #expect(reply.status == 431, "\(text.prefix(300))")
         #expect(reply.head.lowercased().contains("connection: close"))
         #expect(reply.body["response"]?["request"]?["status"]?["code"] == 431)
@@ -82,8 +29,8 @@ import TestSupport
         let ready = try await env.startSecondRelayReady { $0.metricsPort = 0 }
         let monitoring = "http://127.0.0.1:\(try #require(ready.metricsPort))"
         for base in [env.baseURL, monitoring] {
-            let text = try await exchange(Array("HELLO THERE\r\n\r\n".utf8), with: base)
-            let reply = try firstResponse(text)
+            let text = try await RawExchange.exchange(Array("HELLO THERE\r\n\r\n".utf8), with: base)
+            let reply = try RawExchange.firstResponse(text)
             #expect(reply.status == 400, "\(base): \(text.prefix(300))")
             #expect(reply.body["response"]?["request"]?["status"]?["code"] == 400)
             #expect(reply.body["response"]?["request"]?["status"]?["info"]?.stringValue?.contains("not valid HTTP/1.1") == true)
@@ -101,10 +48,10 @@ import TestSupport
         let credentials = Data("\(env.apiKey.publicKey):\(env.apiKey.privateKey)".utf8).base64EncodedString()
         let requests = "GET /healthz HTTP/1.1\r\nHost: relay\r\n\r\n"
             + "GET /push/events/\(eventID).json?wait=1 HTTP/1.1\r\nHost: relay\r\nAuthorization: Basic \(credentials)\r\n\r\n"
-        let text = try await exchange(Array(requests.utf8), then: Array("HELLO THERE\r\n\r\n".utf8), with: env.baseURL)
-        let health = try firstResponse(text)
+        let text = try await RawExchange.exchange(Array(requests.utf8), then: Array("HELLO THERE\r\n\r\n".utf8), with: env.baseURL)
+        let health = try RawExchange.firstResponse(text)
         #expect(health.status == 200, "\(text)")
-        let poll = try firstResponse(health.rest)
+        let poll = try RawExchange.firstResponse(health.rest)
         #expect(poll.status == 200, "\(text)")
         #expect(poll.body["response"]?["result"]?["data"]?["state"] == "scheduled")
         #expect(poll.rest.hasPrefix("HTTP/1.1 400 "), "\(text)")
@@ -115,10 +62,10 @@ import TestSupport
         let env = try await TestEnvironment.shared.value
         let valid = "GET /healthz HTTP/1.1\r\nHost: relay\r\n\r\n"
         for count in 1...3 {
-            let text = try await exchange(Array((String(repeating: valid, count: count) + "HELLO THERE\r\n\r\n").utf8), with: env.baseURL)
+            let text = try await RawExchange.exchange(Array((String(repeating: valid, count: count) + "HELLO THERE\r\n\r\n").utf8), with: env.baseURL)
             var rest = text
             for _ in 0..<count {
-                let answer = try firstResponse(rest)
+                let answer = try RawExchange.firstResponse(rest)
                 #expect(answer.status == 200, "\(text)")
                 #expect(answer.body["response"]?["request"]?["status"]?["code"] == 200)
                 rest = answer.rest
