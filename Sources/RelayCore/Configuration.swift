@@ -33,6 +33,10 @@ public struct Configuration: Sendable {
     /// and sends nothing would otherwise hold one file descriptor each for ever). A request being answered,
     /// long polls included, is never cut.
     public var idleTimeout: Duration = .seconds(75)
+    /// A request's body must have arrived this long after its head, or the request is answered `408` and its
+    /// connection closed: the idle timeout restarts with every byte, and a body trickled one byte a minute held
+    /// the connection and its task for as long as its client liked. The head itself is bounded by the idle timeout.
+    public var requestTimeout: Duration = .seconds(60)
     /// A callback delivery, the subscriber's whole answer included, is given up after this long (and retried
     /// on the schedule unless it was answered 2xx): a subscriber that trickles its answer must not hold a
     /// delivery slot for hours. Well under the callback lease (60 s).

@@ -113,7 +113,10 @@ public enum RelayServer {
                     router: router,
                     server: .http1(
                         configuration: .init(
-                            additionalChannelHandlers: [MalformedRequestHandler(logger: logger)],
+                            additionalChannelHandlers: [
+                                MalformedRequestHandler(logger: logger),
+                                RequestDeadlineHandler(timeout: configuration.requestTimeout, logger: logger),
+                            ],
                             idleTimeout: TimeAmount(configuration.idleTimeout))),
                     configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "PushRelay"),
                     onServerRunning: { channel in await gate.running(api: channel.localAddress?.port ?? 0) },
@@ -125,7 +128,10 @@ public enum RelayServer {
                     router: buildMonitoringRouter(store: store, logger: logger),
                     server: .http1(
                         configuration: .init(
-                            additionalChannelHandlers: [MalformedRequestHandler(logger: logger)],
+                            additionalChannelHandlers: [
+                                MalformedRequestHandler(logger: logger),
+                                RequestDeadlineHandler(timeout: configuration.requestTimeout, logger: logger),
+                            ],
                             idleTimeout: TimeAmount(configuration.idleTimeout))),
                     configuration: .init(address: .hostname(configuration.host, port: metricsPort), serverName: "PushRelay"),
                     onServerRunning: { channel in await gate.running(metrics: channel.localAddress?.port ?? 0) },

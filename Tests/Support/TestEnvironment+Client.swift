@@ -40,6 +40,11 @@ public struct TestIdentity: Sendable {
 }
 
 extension TestEnvironment {
+    /// The `Authorization` header of the test's API key.
+    public var authorization: String {
+        "Basic " + Data("\(apiKey.publicKey):\(apiKey.privateKey)".utf8).base64EncodedString()
+    }
+
     /// Sends a request to the relay over a real socket; `chunked` sends the body without Content-Length.
     public func send(
         _ method: HTTPMethod, _ path: String, body: String? = nil, headers: [(String, String)] = [],
@@ -47,10 +52,7 @@ extension TestEnvironment {
     ) async throws -> TestReply {
         var request = HTTPClientRequest(url: (base ?? baseURL) + path)
         request.method = method
-        if authenticated {
-            let credentials = Data("\(apiKey.publicKey):\(apiKey.privateKey)".utf8).base64EncodedString()
-            request.headers.add(name: "Authorization", value: "Basic \(credentials)")
-        }
+        if authenticated { request.headers.add(name: "Authorization", value: authorization) }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body {
             if chunked {
