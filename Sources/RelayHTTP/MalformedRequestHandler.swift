@@ -51,15 +51,7 @@ final class MalformedRequestHandler: ChannelDuplexHandler, RemovableChannelHandl
         answered = true
         let failure = Self.relayError(for: parserError)
         logger.notice("request", metadata: ["status": "\(failure.status)", "info": "\(failure.info)", "error": "\(parserError)"])
-        let body = Envelope.error(resource: "", failure).json.serializedBytes()
-        var fields = HTTPFields()
-        fields[.contentType] = "application/json; charset=utf-8"
-        fields[.contentLength] = String(body.count)
-        fields[.connection] = "close"
-        let status: HTTPResponse.Status = failure.status == 431 ? .requestHeaderFieldsTooLarge : .badRequest
-        context.write(wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: fields))), promise: nil)
-        context.write(wrapOutboundOut(.body(context.channel.allocator.buffer(bytes: body))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        context.refuseAndClose(failure, status: failure.status == 431 ? .requestHeaderFieldsTooLarge : .badRequest, resource: "")
     }
 
     static func parserError(_ error: any Error) -> HTTPParserError? {

@@ -59,9 +59,13 @@ import TestSupport
         try await expectClosedByRelay(keptAlive)
     }
 
-    @Test func aLongPollOutlastsTheIdleTimeout() async throws {
+    /// The request deadline bounds the arrival of a request, not its answer (`SlowRequestTests`).
+    @Test func aLongPollOutlastsTheIdleTimeoutAndTheRequestDeadline() async throws {
         let env = try await TestEnvironment.shared.value
-        let relay = try await env.startSecondRelay { $0.idleTimeout = .milliseconds(300) }
+        let relay = try await env.startSecondRelay {
+            $0.idleTimeout = .milliseconds(300)
+            $0.requestTimeout = .seconds(1)
+        }
         let identity = try await env.connectIdentity()
         let scheduled = try await env.push(
             identity, "twitter/post", #"{"request":{"schedule":{"at":"2099-01-01T00:00:00Z"},"push":{"post":{"message":"later"}}}}"#)

@@ -4,7 +4,8 @@ import Testing
 import TestSupport
 
 /// A request whose body trickles is ended at `Configuration.requestTimeout` after its head (the idle timeout
-/// restarts with every byte); a request that arrived whole is answered however long its answer takes.
+/// restarts with every byte). A request that arrived whole is answered however long its answer takes
+/// (`IdleConnectionTests.aLongPollOutlastsTheIdleTimeoutAndTheRequestDeadline`).
 @Suite struct SlowRequestTests {
     /// The head of a publish announcing 100 bytes, and the first 10 of them: the rest never comes.
     func trickledPublish(to identity: TestIdentity, authorization: String?) -> [UInt8] {
@@ -41,16 +42,5 @@ import TestSupport
         let reply = try RawExchange.firstResponse(text)
         #expect(reply.status == 401, "\(text.prefix(400))")
         #expect(!reply.rest.contains("HTTP/1.1"), "a second answer followed: \(reply.rest.prefix(200))")
-    }
-
-    @Test func aRequestThatArrivedWholeIsAnsweredPastTheDeadline() async throws {
-        let env = try await TestEnvironment.shared.value
-        let relay = try await env.startSecondRelay { $0.requestTimeout = .seconds(1) }
-        let identity = try await env.connectIdentity()
-        let scheduled = try await env.push(
-            identity, "twitter/post", #"{"request":{"schedule":{"at":"2099-01-01T00:00:00Z"},"push":{"post":{"message":"later"}}}}"#)
-        let eventID = try #require(scheduled.json["response"]?["result"]?["data"]?["event_id"]?.stringValue)
-        let poll = try await env.send(.GET, "/push/events/\(eventID).json?wait=2", base: relay)
-        #expect(poll.status == 200, "\(poll.text)")
     }
 }
