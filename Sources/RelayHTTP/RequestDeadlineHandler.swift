@@ -24,7 +24,7 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     let timeout: TimeAmount
     let logger: Logger
     /// The head of the request being received (its end not read yet), and when it came.
-    private var receiving: (path: String, since: NIODeadline)?
+    private var receiving: (head: HTTPRequest, since: NIODeadline)?
     /// An answer has begun while a request was being received.
     private var answering = false
     private var check: Scheduled<Void>?
@@ -41,7 +41,7 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
         switch unwrapInboundIn(data) {
         case .head(let head):
             let now = NIODeadline.now()
-            receiving = (String((head.path ?? "").prefix { $0 != "?" }), now)
+            receiving = (head, now)
             answering = false
             schedule(context, at: now + timeout)
         case .body:
@@ -79,15 +79,16 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
             return
         }
         expired = true
+        let path = String((receiving.head.path ?? "").prefix { $0 != "?" })
         let failure = RelayError(
             status: 408, info: "The request's body did not arrive within \(Self.seconds(timeout)) s of its head; nothing was stored")
         logger.notice(
-            "request", metadata: ["path": "\(RelayError.excerpt(receiving.path, limit: EnvelopeMiddleware.loggedPathLimit))", "status": "408", "info": "\(failure.info)"])
+            "request", metadata: ["path": "\(RelayError.excerpt(path, limit: EnvelopeMiddleware.loggedPathLimit))", "status": "408", "info": "\(failure.info)"])
         guard !answering else {
             context.close(promise: nil)
             return
         }
-        context.refuseAndClose(failure, status: .requestTimeout, resource: receiving.path)
+        context.refuseAndClose(failure, status: .requestTimeout, resource: path)
     }
 
     static func seconds(_ amount: TimeAmount) -> Int64 { amount.nanoseconds / 1_000_000_000 }
