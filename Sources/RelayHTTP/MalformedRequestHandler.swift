@@ -44,7 +44,8 @@ final class MalformedRequestHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if answered { return }
-        guard let parserError = Self.parserError(error), requestsInFlight == 0 else {
+        // A connection already closed (by its client, or after a 408) is not answered: the error is passed on.
+        guard let parserError = Self.parserError(error), requestsInFlight == 0, context.channel.isActive else {
             context.fireErrorCaught(error)
             return
         }

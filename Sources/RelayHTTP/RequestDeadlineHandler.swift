@@ -11,7 +11,7 @@ import RelayCore
 /// task waiting for the body, for as long as it liked, and enough such clients would hold every descriptor.
 /// Past the deadline this handler answers `408` in the OneAll envelope, logs it and closes the connection;
 /// when the request's answer has already begun (a route that answered without reading the body), it only
-/// closes. Nothing was stored: a route reads the whole body before it writes anything.
+/// closes. Either way the route reading the body sees it fail, so nothing of it is stored.
 ///
 /// It costs a request the time of its head and no timer of its own: one check is scheduled per connection at
 /// a time, and moved to the deadline of the request then being received.
@@ -57,6 +57,13 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
         context.write(data, promise: promise)
     }
 
+    /// After the deadline, the errors of the connection's end (the decoder's: the body stopped short) are
+    /// not passed on: the route has had its error.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if expired { return }
+        context.fireErrorCaught(error)
+    }
+
     func handlerRemoved(context: ChannelHandlerContext) {
         check?.cancel()
         check = nil
@@ -84,6 +91,9 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
             status: 408, info: "The request's body did not arrive within \(Self.seconds(timeout)) s of its head; nothing was stored")
         logger.notice(
             "request", metadata: ["path": "\(RelayError.excerpt(path, limit: EnvelopeMiddleware.loggedPathLimit))", "status": "408", "info": "\(failure.info)"])
+        // The route reading the body must see it fail, not end: the connection's end alone reaches it as the
+        // body's end, and a cut body that happens to be a whole JSON document would be stored.
+        context.fireErrorCaught(failure)
         guard !answering else {
             context.close(promise: nil)
             return

@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import NIOPosix
 import RelayCore
 import Testing
 import TestSupport
@@ -26,10 +28,55 @@ import TestSupport
         #expect(status?["code"] == 408)
         #expect(status?["info"]?.stringValue?.contains("did not arrive within 1 s of its head") == true, "\(reply.body)")
         #expect(reply.body["response"]?["request"]?["resource"]?.stringValue == "/push/identities/\(identity.token)/twitter/post.json")
+        try await expectNoPublish(of: identity, env: env)
+    }
+
+    /// A body cut at the deadline is not taken for a whole one, even when what came is a whole publish (the
+    /// rest announced by its `Content-Length` never coming): nothing is stored, as the 408 says. It was: the
+    /// connection's end reached the route as the body's end, and the publish was queued.
+    @Test func aBodyCutAtTheDeadlineIsNotTakenForAWholeOne() async throws {
+        let env = try await TestEnvironment.shared.value
+        let log = LogRecorder()
+        let relay = try await env.startSecondRelay(logger: log.logger) { $0.requestTimeout = .seconds(1) }
+        let identity = try await env.connectIdentity()
+        let publish = #"{"request":{"push":{"post":{"message":"cut at the deadline"}}}}"#
+        let head = "POST /push/identities/\(identity.token)/twitter/post.json HTTP/1.1\r\nHost: relay\r\nAuthorization: \(env.authorization)\r\n"
+            + "Content-Type: application/json\r\nContent-Length: \(publish.utf8.count + 100)\r\n\r\n"
+        let text = try await RawExchange.exchange(Array((head + publish).utf8), with: relay)
+        #expect(try RawExchange.firstResponse(text).status == 408, "\(text.prefix(400))")
+        // The route has ended (it logs every request it answers, on a closed connection too), and stored nothing.
+        let path = "/push/identities/\(identity.token)/twitter/post.json"
+        let ended = await log.first { $0.message == "request" && $0.metadata["path"] == path && $0.metadata["method"] == "POST" }
+        #expect(ended != nil, "the route did not end")
+        try await expectNoPublish(of: identity, env: env)
+    }
+
+    /// The same when the client closes the connection before its body's end: nothing is stored.
+    @Test func aBodyCutByItsClientIsNotTakenForAWholeOne() async throws {
+        let env = try await TestEnvironment.shared.value
+        let log = LogRecorder()
+        let relay = try await env.startSecondRelay(logger: log.logger) { _ in }
+        let identity = try await env.connectIdentity()
+        let publish = #"{"request":{"push":{"post":{"message":"cut by its client"}}}}"#
+        let path = "/push/identities/\(identity.token)/twitter/post.json"
+        let head = "POST \(path) HTTP/1.1\r\nHost: relay\r\nAuthorization: \(env.authorization)\r\n"
+            + "Content-Type: application/json\r\nContent-Length: \(publish.utf8.count + 100)\r\n\r\n"
+        let port = try #require(URLComponents(string: relay)?.port)
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get()
+        try await channel.writeAndFlush(ByteBuffer(string: head + publish)).get()
+        // Closed with nothing unread: the relay reads what was sent, then the end (the route's body fails).
+        try await channel.close()
+        let ended = await log.first { $0.message == "request" && $0.metadata["path"] == path && $0.metadata["method"] == "POST" }
+        #expect(ended != nil, "the route did not end")
+        try await expectNoPublish(of: identity, env: env)
+    }
+
+    /// No publish of `identity` was stored (what a request ended by the deadline must leave).
+    func expectNoPublish(of identity: TestIdentity, env: TestEnvironment, sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let token = try #require(UUID(uuidString: identity.token))
         let events = try await env.store.client.query(
             "SELECT count(*) FROM events WHERE identity_token = \(token) AND kind = 'publish.requested'")
-        for try await count in events.decode(Int.self) { #expect(count == 0) }
+        for try await count in events.decode(Int.self) { #expect(count == 0, sourceLocation: sourceLocation) }
     }
 
     /// A route that answered before reading the body (no credentials: 401) no longer waits for the trickle:

@@ -193,7 +193,9 @@ import TestSupport
     @Test func scheduledRequestWaitsForItsTime() async throws {
         let env = try await TestEnvironment.shared.value
         let identity = try await env.connectIdentity()
-        let at = RFC3339.format(Date().addingTimeInterval(2))
+        // Far enough that the request is answered before it, on a loaded machine too (with 2 s, a full run once
+        // took longer, and the publish was made at once: 200).
+        let at = RFC3339.format(Date().addingTimeInterval(8))
         let reply = try await env.push(
             identity, "twitter/post", #"{"request":{"schedule":{"at":"\#(at)"},"push":{"post":{"message":"scheduled"}}}}"#)
         #expect(reply.status == 202)

@@ -23,10 +23,10 @@ public final class CallbackReceiver: Sendable {
         /// Paths whose requests wait until released (a slow subscriber), and the requests waiting.
         var holding: Set<String> = []
         var held: [String: [CheckedContinuation<Void, Never>]] = [:]
-        var waiters: [(id: UUID, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
     private let state = Mutex(State())
+    private let waiters = Waiters()
     public let origin: String
 
     private init(origin: String) { self.origin = origin }
@@ -92,7 +92,7 @@ public final class CallbackReceiver: Sendable {
     }
 
     func receive(path: String, headers: HTTPFields, body: Data) -> Response {
-        let (status, waiters) = state.withLock { state -> (Int, [CheckedContinuation<Void, Never>]) in
+        let status = state.withLock { state -> Int in
             var status = 200
             if var script = state.scripts[path], !script.isEmpty {
                 status = script.removeFirst()
@@ -101,11 +101,9 @@ public final class CallbackReceiver: Sendable {
             var fields: [String: String] = [:]
             for field in headers { fields[field.name.canonicalName] = field.value }
             state.received.append(Received(path: path, headers: fields, body: body, status: status))
-            let waiters = state.waiters.map(\.continuation)
-            state.waiters.removeAll()
-            return (status, waiters)
+            return status
         }
-        for waiter in waiters { waiter.resume() }
+        waiters.wake()
         return Response(status: .init(code: status))
     }
 
@@ -125,32 +123,7 @@ public final class CallbackReceiver: Sendable {
         let matches: @Sendable ([Received]) -> [Received] = { received in
             received.filter { $0.path == path && filter($0.json) }
         }
-        while true {
-            let found = matches(all())
-            if found.count >= count || ContinuousClock.now >= deadline { return found }
-            let id = UUID()
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    await withCheckedContinuation { continuation in
-                        // Checked and registered under one lock: a callback cannot slip in between.
-                        let ready = self.state.withLock { state -> Bool in
-                            if matches(state.received).count >= count { return true }
-                            state.waiters.append((id, continuation))
-                            return false
-                        }
-                        if ready { continuation.resume() }
-                    }
-                }
-                group.addTask { try? await Task.sleep(until: deadline) }
-                await group.next()
-                group.cancelAll()
-                // If the deadline won, wake the registered waiter so the group can finish.
-                let stale = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
-                    guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-                    return state.waiters.remove(at: index).continuation
-                }
-                stale?.resume()
-            }
-        }
+        _ = await waiters.wait(until: deadline) { matches(self.all()).count >= count }
+        return matches(all())
     }
 }

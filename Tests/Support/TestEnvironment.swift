@@ -102,12 +102,15 @@ public final class TestEnvironment: Sendable {
     }
 
     /// Starts a second relay process-equivalent on the same database and sandbox, with its own configuration changes.
-    public func startSecondRelay(_ adjust: @Sendable (inout Configuration) -> Void) async throws -> String {
-        "http://127.0.0.1:\(try await startSecondRelayReady(adjust).port)"
+    /// `logger`, when given, is the relay's (a `LogRecorder`'s, to wait for what it logs).
+    public func startSecondRelay(logger: Logger? = nil, _ adjust: @Sendable (inout Configuration) -> Void) async throws -> String {
+        "http://127.0.0.1:\(try await startSecondRelayReady(logger: logger, adjust).port)"
     }
 
     /// As `startSecondRelay(_:)`, answering what the relay reports once ready (its ports).
-    public func startSecondRelayReady(_ adjust: @Sendable (inout Configuration) -> Void) async throws -> RelayServer.Ready {
+    public func startSecondRelayReady(
+        logger: Logger? = nil, _ adjust: @Sendable (inout Configuration) -> Void
+    ) async throws -> RelayServer.Ready {
         var configuration = Configuration()
         configuration.port = 0
         configuration.workers = 4
@@ -121,7 +124,7 @@ public final class TestEnvironment: Sendable {
         let finalConfiguration = configuration
         let database = self.database
         let cipher = store.cipher
-        let logger = self.logger
+        let logger = logger ?? self.logger
         Task {
             try? await RelayServer.run(
                 configuration: finalConfiguration, database: database, cipher: cipher, logger: logger,
@@ -160,7 +163,9 @@ public enum TestDatabase {
             return try DatabaseSettings(url: url)
         }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pushrelay-test-postgres")
-        return try await ManagedPostgres(directory: directory, logger: TestEnvironment.makeLogger())
+        // Every relay of the run keeps its pool (12 connections or more) until the process ends: PostgreSQL's
+        // default of 100 connections was reached in full runs, and a test's new connection refused.
+        return try await ManagedPostgres(directory: directory, logger: TestEnvironment.makeLogger(), settings: ["max_connections": "400"])
             .start(database: "postgres").settings
     }
 
