@@ -89,11 +89,13 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
         let path = String((receiving.head.path ?? "").prefix { $0 != "?" })
         let failure = RelayError(
             status: 408, info: "The request's body did not arrive within \(Self.seconds(timeout)) s of its head; nothing was stored")
-        logger.notice(
-            "request", metadata: ["path": "\(RelayError.excerpt(path, limit: EnvelopeMiddleware.loggedPathLimit))", "status": "408", "info": "\(failure.info)"])
         // The route reading the body must see it fail, not end: the connection's end alone reaches it as the
         // body's end, and a cut body that happens to be a whole JSON document would be stored.
         context.fireErrorCaught(failure)
+        // Whatever the route logs of the request (408 when it was reading the body, or its early answer), this
+        // line says why the connection ends.
+        logger.notice(
+            "request body deadline", metadata: ["path": "\(RelayError.excerpt(path, limit: EnvelopeMiddleware.loggedPathLimit))", "info": "\(failure.info)"])
         guard !answering else {
             context.close(promise: nil)
             return

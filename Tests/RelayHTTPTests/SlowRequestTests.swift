@@ -18,7 +18,8 @@ import TestSupport
 
     @Test func aTrickledBodyIs408AtTheDeadlineAndNothingIsStored() async throws {
         let env = try await TestEnvironment.shared.value
-        let relay = try await env.startSecondRelay { $0.requestTimeout = .seconds(1) }
+        let log = LogRecorder()
+        let relay = try await env.startSecondRelay(logger: log.logger) { $0.requestTimeout = .seconds(1) }
         let identity = try await env.connectIdentity()
         let text = try await RawExchange.exchange(trickledPublish(to: identity, authorization: env.authorization), with: relay)
         let reply = try RawExchange.firstResponse(text)
@@ -27,7 +28,11 @@ import TestSupport
         let status = reply.body["response"]?["request"]?["status"]
         #expect(status?["code"] == 408)
         #expect(status?["info"]?.stringValue?.contains("did not arrive within 1 s of its head") == true, "\(reply.body)")
-        #expect(reply.body["response"]?["request"]?["resource"]?.stringValue == "/push/identities/\(identity.token)/twitter/post.json")
+        let path = "/push/identities/\(identity.token)/twitter/post.json"
+        #expect(reply.body["response"]?["request"]?["resource"]?.stringValue == path)
+        let logged = await log.first { $0.message == "request body deadline" && $0.metadata["path"] == path }
+        #expect(logged?.level == .notice)
+        #expect(await log.first { $0.message == "request" && $0.metadata["path"] == path && $0.metadata["status"] == "408" } != nil)
         try await expectNoPublish(of: identity, env: env)
     }
 
