@@ -15,15 +15,16 @@ public struct ManagedPostgres: Sendable {
     /// The cluster directory (`PGDATA` is `<directory>/data`).
     public let directory: URL
     public let logger: Logger
-    /// Server settings given at start (`-c name=value`), beyond the port and the listen address.
-    public let settings: [String: String]
+    /// PostgreSQL configuration parameters given at start (`-c name=value`), beyond the port and the listen
+    /// address; a server already running is reused with its own.
+    public let parameters: [String: String]
 
     static let username = "pushrelay"
 
-    public init(directory: URL, logger: Logger, settings: [String: String] = [:]) {
+    public init(directory: URL, logger: Logger, parameters: [String: String] = [:]) {
         self.directory = directory.standardizedFileURL
         self.logger = logger
-        self.settings = settings
+        self.parameters = parameters
     }
 
     var dataDirectory: URL { directory.appendingPathComponent("data") }
@@ -83,7 +84,7 @@ public struct ManagedPostgres: Sendable {
                 try JSONEncoder().encode(state).write(to: stateFile)
             }
             let options = "-p \(state.port) -c listen_addresses=127.0.0.1 -k '\(dataDirectory.path)'"
-                + settings.sorted { $0.key < $1.key }.map { " -c \($0.key)=\($0.value)" }.joined()
+                + parameters.sorted { $0.key < $1.key }.map { " -c \($0.key)=\($0.value)" }.joined()
             try run(
                 binaries.appendingPathComponent("pg_ctl"),
                 ["-D", dataDirectory.path, "-l", directory.appendingPathComponent("postgres.log").path, "-w", "-t", "60",

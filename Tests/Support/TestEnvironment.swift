@@ -165,7 +165,7 @@ public enum TestDatabase {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pushrelay-test-postgres")
         // Every relay of the run keeps its pool (12 connections or more) until the process ends: PostgreSQL's
         // default of 100 connections was reached in full runs, and a test's new connection refused.
-        return try await ManagedPostgres(directory: directory, logger: TestEnvironment.makeLogger(), settings: ["max_connections": "400"])
+        return try await ManagedPostgres(directory: directory, logger: TestEnvironment.makeLogger(), parameters: ["max_connections": "400"])
             .start(database: "postgres").settings
     }
 
