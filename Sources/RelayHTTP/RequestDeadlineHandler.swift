@@ -53,6 +53,12 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        // After the 408, the route's own answer to the failed body (a flush of ours may not have ended yet) is
+        // not written after it: the 408 is the request's one answer.
+        if expired {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
         if case .head = unwrapOutboundIn(data), receiving != nil { answering = true }
         context.write(data, promise: promise)
     }

@@ -24,6 +24,7 @@ import TestSupport
         let text = try await RawExchange.exchange(trickledPublish(to: identity, authorization: env.authorization), with: relay)
         let reply = try RawExchange.firstResponse(text)
         #expect(reply.status == 408, "\(text.prefix(400))")
+        #expect(reply.rest.isEmpty, "something followed the 408: \(reply.rest.prefix(300))")
         #expect(reply.head.lowercased().contains("connection: close"))
         let status = reply.body["response"]?["request"]?["status"]
         #expect(status?["code"] == 408)
