@@ -73,9 +73,7 @@ public enum RelayServer {
             try await MigrationRunner(client: client, logger: logger).migrate()
             try await prepare(store)
 
-            var httpConfiguration = HTTPClient.Configuration()
-            httpConfiguration.redirectConfiguration = .disallow
-            httpConfiguration.timeout = .init(connect: .seconds(10), read: .seconds(120))
+            var httpConfiguration = HTTPClient.Configuration.relay()
             // Every worker may be talking to the same provider host (and fetching media) at once.
             httpConfiguration.connectionPool = .init(
                 idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, configuration.workers * 2))

@@ -54,9 +54,7 @@ public final class PinnedClients: Sendable {
     }
 
     private static func makeClient(host: String, address: String) -> HTTPClient {
-        var configuration = HTTPClient.Configuration()
-        configuration.redirectConfiguration = .disallow
-        configuration.timeout = .init(connect: .seconds(10), read: .seconds(120))
+        var configuration = HTTPClient.Configuration.relay()
         configuration.connectionPool = .init(idleTimeout: .seconds(60))
         configuration.dnsOverride = [host: address]
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
