@@ -41,6 +41,7 @@ final class BenchEnvironment: Sendable {
         self.logger = logger
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
+        configuration.tracing.tracer = nil  // as the relay's clients: no spans of a no-op tracer on the load side
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
