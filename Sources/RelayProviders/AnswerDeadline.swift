@@ -1,5 +1,7 @@
 import AsyncHTTPClient
 import NIOCore
+import RelayCore
+import Synchronization
 
 /// An answer whose body had not ended by its deadline.
 ///
@@ -12,16 +14,26 @@ public struct AnswerDeadlineExceeded: Error, CustomStringConvertible {
 
 extension HTTPClientResponse.Body {
     /// The body, at most `limit` bytes, read until `deadline`; past it, `AnswerDeadlineExceeded`.
+    ///
+    /// The body is read by a task of its own, which the process's `DeadlineWatchdog` cancels at the deadline
+    /// (cancelling a read of AsyncHTTPClient's body cancels its request); a sleeping task per answer, racing
+    /// the read, cost each answer a timer and a wake-up of the dispatch manager's thread.
     public func collect(upTo limit: Int, until deadline: ContinuousClock.Instant) async throws -> ByteBuffer {
-        try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
-            group.addTask { try await self.collect(upTo: limit) }
-            group.addTask {
-                try await Task.sleep(until: deadline)
-                return nil
+        let reading = Task { try await self.collect(upTo: limit) }
+        let expired = Atomic(false)
+        let watch = DeadlineWatchdog.shared.register(deadline: deadline) {
+            expired.store(true, ordering: .relaxed)
+            reading.cancel()
+        }
+        defer { DeadlineWatchdog.shared.unregister(watch) }
+        do {
+            return try await withTaskCancellationHandler {
+                try await reading.value
+            } onCancel: {
+                reading.cancel()
             }
-            defer { group.cancelAll() }
-            guard let answer = try await group.next()! else { throw AnswerDeadlineExceeded() }
-            return answer
+        } catch where expired.load(ordering: .relaxed) {
+            throw AnswerDeadlineExceeded()
         }
     }
 }

@@ -1,3 +1,4 @@
+import RelayCore
 import Synchronization
 
 /// A statement or transaction that did not finish within `Store.deadline` and was abandoned.
@@ -59,51 +60,5 @@ final class DeadlineRace<T: Sendable>: Sendable {
     func cancel() {
         state.withLock { $0.cancelled = true }
         finish(.failure(CancellationError()))
-    }
-}
-
-/// One timer for every database deadline of the process: a sleep per statement was a visible cost
-/// under load. Entries are checked four times a second, so a deadline fires within 250 ms of its time.
-final class DeadlineWatchdog: Sendable {
-    static let shared = DeadlineWatchdog()
-
-    struct State {
-        var next: UInt64 = 0
-        var entries: [UInt64: (deadline: ContinuousClock.Instant, expire: @Sendable () -> Void)] = [:]
-        var ticking = false
-    }
-
-    private let state = Mutex(State())
-
-    /// Calls `expire` once `deadline` has passed, unless unregistered first.
-    func register(deadline: ContinuousClock.Instant, expire: @escaping @Sendable () -> Void) -> UInt64 {
-        let (id, startTicking) = state.withLock { state in
-            state.next += 1
-            state.entries[state.next] = (deadline, expire)
-            defer { state.ticking = true }
-            return (state.next, !state.ticking)
-        }
-        if startTicking { Task.detached { await self.tick() } }
-        return id
-    }
-
-    func unregister(_ id: UInt64) {
-        _ = state.withLock { $0.entries.removeValue(forKey: id) }
-    }
-
-    /// Runs while entries exist; a later registration starts it again.
-    func tick() async {
-        while true {
-            try? await Task.sleep(for: .milliseconds(250))
-            let now = ContinuousClock.now
-            let (expired, stop) = state.withLock { state in
-                let expired = state.entries.filter { $0.value.deadline <= now }
-                for id in expired.keys { state.entries.removeValue(forKey: id) }
-                if state.entries.isEmpty { state.ticking = false }
-                return (expired.values.map(\.expire), state.entries.isEmpty)
-            }
-            for expire in expired { expire() }
-            if stop { return }
-        }
     }
 }
