@@ -27,6 +27,8 @@ public final class DeadlineWatchdog: Sendable {
         return id
     }
 
+    /// Forgets the entry `id`, whose work ended in time (one the watchdog has just found expired may still
+    /// be called, once: `expire` must allow for the work having ended meanwhile).
     public func unregister(_ id: UInt64) {
         _ = state.withLock { $0.entries.removeValue(forKey: id) }
     }
