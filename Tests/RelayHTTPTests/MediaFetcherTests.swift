@@ -9,12 +9,8 @@ import TestSupport
 @Suite struct MediaFetcherTests {
     static let pictures = MediaLimits(what: "test picture", types: [.jpeg: 1_000_000, .png: 1_000_000])
 
-    /// The fetcher's client follows no redirect itself, as the relay's does.
-    static let http: HTTPClient = {
-        var configuration = HTTPClient.Configuration()
-        configuration.redirectConfiguration = .disallow
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }()
+    /// The relay's client configuration: it follows no redirect itself.
+    static let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .relay())
 
     /// Opens and reads the media; returns the refusal, or nil when it was fetched.
     func refusal(_ url: String, allowPrivate: Bool = true, limits: MediaLimits = pictures) async throws -> RelayError? {
