@@ -157,9 +157,7 @@ public struct ManagedPostgres: Sendable {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        SpawnedDescriptors.standardStreams(&actions, outputTo: outputPath)
         // Nothing else of ours: the server lives on and would keep any pipe or socket open (`SpawnedDescriptors`).
         SpawnedDescriptors.closeInherited(&actions)
 

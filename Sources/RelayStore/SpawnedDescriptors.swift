@@ -12,6 +12,14 @@ import Glibc
 /// its end (a test reading a command's output) waited forever, and a connection the process had closed
 /// stayed open to its peer. (Foundation's `Process` closes them itself.)
 public enum SpawnedDescriptors {
+    /// Adds to `actions` the child's standard descriptors: input from `/dev/null`, output and errors to the file
+    /// at `path` (created or emptied, readable by us alone).
+    public static func standardStreams(_ actions: inout posix_spawn_file_actions_t, outputTo path: String) {
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    }
+
     /// Adds to `actions` the closing of every descriptor from 3 on, at the point of the file actions where it
     /// is called (after the `dup2`s onto 0, 1 and 2).
     public static func closeInherited(_ actions: inout posix_spawn_file_actions_t) {

@@ -20,9 +20,7 @@ import Glibc
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        SpawnedDescriptors.standardStreams(&actions, outputTo: output)
         if way == "close each open" {
             SpawnedDescriptors.closeEachOpen(&actions)
         } else {
