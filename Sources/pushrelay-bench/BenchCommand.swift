@@ -53,7 +53,7 @@ struct BenchCommand: AsyncParsableCommand {
             }
 
             if wanted("ingest") {
-                step("ingest, 32 connections, \(seconds) s, then paced at half of anchor A")
+                step("ingest, 32 connections, \(seconds) s, then paced at half its rate and at half of anchor A")
                 let ingest = try await IngestBenchmark.run(env, seconds: seconds, pacedRate: pgbench.map { $0 / 2 })
                 report.figures.append(
                     Figure(
@@ -64,6 +64,15 @@ struct BenchCommand: AsyncParsableCommand {
                             + (ingest.relayCPUPerRequest.map { "; CPU per req: relay \(Self.micros($0))" } ?? "")
                             + (ingest.postgresCPUPerRequest.map { ", PostgreSQL \(Self.micros($0))" } ?? "")
                             + (ingest.loadCPUPerRequest.map { ", load generator \(Self.micros($0))" } ?? "")))
+                if let halfRateP50 = ingest.halfRateP50, let halfRateP99 = ingest.halfRateP99 {
+                    report.figures.append(
+                        Figure(
+                            name: "ingest p50 ack at half the ingest rate", value: halfRateP50, unit: "ms", anchor: "paced rate",
+                            anchorValue: ingest.halfRate, target: "", met: nil,
+                            note: "p99 \(Self.ms(halfRateP99)); open loop at half the rate just measured"
+                                + (ingest.halfRateRelayCPU.map { "; CPU per req: relay \(Self.micros($0))" } ?? "")
+                                + (ingest.halfRatePostgresCPU.map { ", PostgreSQL \(Self.micros($0))" } ?? "")))
+                }
                 if let pacedP99 = ingest.pacedP99 {
                     report.figures.append(
                         Figure(

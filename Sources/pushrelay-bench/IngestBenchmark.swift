@@ -15,6 +15,14 @@ enum IngestBenchmark {
         /// scheduled time (so a stall is not hidden by the clients waiting for it).
         var pacedRate: Double?
         var pacedP99: Double?
+        /// The same, at half the rate just measured: the latency of acknowledgements when the
+        /// relay has room, apart from the capacity of the machine. Informative; no target.
+        var halfRate: Double?
+        var halfRateP50: Double?
+        var halfRateP99: Double?
+        /// The relay's and PostgreSQL's CPU per accepted request at that rate, in µs.
+        var halfRateRelayCPU: Double?
+        var halfRatePostgresCPU: Double?
         /// The relay's CPU time (user + system) per accepted request during the timed load, in µs: steadier
         /// than req/s on a shared machine, and what a change to the request path changes.
         var relayCPUPerRequest: Double?
@@ -43,6 +51,15 @@ enum IngestBenchmark {
             result.relayCPUPerRequest = cpu.relay
             result.postgresCPUPerRequest = cpu.postgres
             result.loadCPUPerRequest = cpu.bench
+            let halfBefore = CPUSample.take(relay: relay.pid)
+            let half = try await load(env, relay.baseURL, identity.token, seconds: seconds, rate: result.acceptedPerSecond / 2)
+            let halfHistogram = Self.histogram(half.latencies)
+            result.halfRate = Double(half.count) / half.elapsed
+            result.halfRateP50 = Double(halfHistogram.valueAtPercentile(50)) / 1000
+            result.halfRateP99 = Double(halfHistogram.valueAtPercentile(99)) / 1000
+            let halfCPU = CPUSample.take(relay: relay.pid).perItem(since: halfBefore, items: half.count)
+            result.halfRateRelayCPU = halfCPU.relay
+            result.halfRatePostgresCPU = halfCPU.postgres
         }
         if let pacedRate {
             let paced = try await load(env, relay.baseURL, identity.token, seconds: seconds, rate: pacedRate)
