@@ -120,19 +120,25 @@ import TestSupport
         for table in Self.growing { #expect(!plan.contains("Seq Scan on \(table) "), "\(plan)") }
     }
 
-    /// The statement with which a procedure of migration 0011 writes its batch, as a statement of its own
-    /// (its `INTO` dropped, its arguments as parameters: `$1` the batch, `$2` the second argument).
-    static func batchStatement(of procedure: String) throws -> String {
+    /// The statement with which a procedure of a migration (0011 unless said) writes its batch, as a statement
+    /// of its own (its `INTO` dropped, its arguments as parameters: `$1` the batch, `$2` the second argument,
+    /// `$3…` the lease's).
+    static func batchStatement(of procedure: String, in migration: String = "0011_set_based_batches.sql") throws -> String {
         let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Sources/RelayStore/Migrations/0011_set_based_batches.sql")
-        let text = try String(contentsOf: file, encoding: .utf8)
+            .appendingPathComponent("Sources/RelayStore/Migrations/\(migration)")
+        // Without its comments, which may hold a semicolon.
+        let text = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(of: "--[^\n]*", with: "", options: .regularExpression)
         guard let header = text.range(of: "CREATE OR REPLACE PROCEDURE \(procedure)("),
             let start = text.range(of: "    WITH ", range: header.upperBound..<text.endIndex),
             let end = text.range(of: ";", range: start.lowerBound..<text.endIndex)
         else { throw TestSetupError("no batch statement in \(procedure)") }
         var statement = String(text[start.lowerBound..<end.lowerBound])
         statement = statement.replacingOccurrences(of: #"\s+INTO [a-z_, ]+(?=\s+FROM|$)"#, with: "", options: .regularExpression)
-        for (argument, parameter) in [("p_batch", "$1"), ("p_events", "$1"), ("p_channel", "$2"), ("p_owner", "$2")] {
+        let arguments = [
+            ("p_batch", "$1"), ("p_events", "$1"), ("p_channel", "$2"), ("p_owner", "$2"),
+            ("p_lease_owner", "$3::text"), ("p_lease_seconds", "$4::float8"), ("p_lease_limit", "$5::integer"),
+        ]
+        for (argument, parameter) in arguments {
             statement = statement.replacingOccurrences(of: argument, with: parameter)
         }
         return statement
@@ -146,5 +152,18 @@ import TestSupport
         let plan = try await plan(try Self.batchStatement(of: procedure), arguments: arguments)
         #expect(!plan.contains("publish_jobs_lease_idx"), "\(plan)")
         for table in Self.growing { #expect(!plan.contains("Seq Scan on \(table) "), "\(plan)") }
+    }
+
+    /// The intake's group commit checks each request's identity. Its input is a function's rows, which the
+    /// planner takes for a hundred: with a few hundred to a few thousand identities, a join on them was
+    /// planned as a hash of the whole `identities` table, read at every batch (migration 0013).
+    @Test func theIntakeBatchReadsNoGrowingTableWhole() async throws {
+        let statement = try Self.batchStatement(of: "enqueue_publishes", in: "0013_intake_identity_by_key.sql")
+        for arguments in ["'[]', 'pushrelay', NULL, 0, 0", "'[]', 'pushrelay', 'host:1:abc', 45, 32"] {
+            for database in [Self.busy, Self.new] {
+                let plan = try await plan(statement, arguments: arguments, in: database)
+                for table in Self.growing { #expect(!plan.contains("Seq Scan on \(table) "), "\(plan)") }
+            }
+        }
     }
 }
