@@ -120,18 +120,20 @@ import TestSupport
         for table in Self.growing { #expect(!plan.contains("Seq Scan on \(table) "), "\(plan)") }
     }
 
-    /// The statement with which a procedure of a migration (0011 unless said) writes its batch, as a statement
-    /// of its own (its `INTO` dropped, its arguments as parameters: `$1` the batch, `$2` the second argument,
-    /// `$3…` the lease's).
-    static func batchStatement(of procedure: String, in migration: String = "0011_set_based_batches.sql") throws -> String {
-        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Sources/RelayStore/Migrations/\(migration)")
-        // Without its comments, which may hold a semicolon.
-        let text = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(of: "--[^\n]*", with: "", options: .regularExpression)
-        guard let header = text.range(of: "CREATE OR REPLACE PROCEDURE \(procedure)("),
-            let start = text.range(of: "    WITH ", range: header.upperBound..<text.endIndex),
-            let end = text.range(of: ";", range: start.lowerBound..<text.endIndex)
-        else { throw TestSetupError("no batch statement in \(procedure)") }
+    /// The statement with which a procedure writes its batch, from the body the migrated database holds (so
+    /// whichever migration last replaced it), as a statement of its own: its comments (which may hold a
+    /// semicolon) and its `INTO` dropped, its arguments as parameters (`$1` the batch, `$2` the second
+    /// argument, `$3…` the lease's).
+    static func batchStatement(of procedure: String) async throws -> String {
+        let client = try await busy.value
+        let rows = try await client.query("SELECT prosrc FROM pg_proc WHERE proname = \(procedure)", logger: Logger(label: "test"))
+        guard let source = try await rows.decode(String.self).first(where: { _ in true }) else {
+            throw TestSetupError("no procedure \(procedure)")
+        }
+        let text = source.replacingOccurrences(of: "--[^\n]*", with: "", options: .regularExpression)
+        guard let start = text.range(of: "    WITH "), let end = text.range(of: ";", range: start.lowerBound..<text.endIndex) else {
+            throw TestSetupError("no batch statement in \(procedure)")
+        }
         var statement = String(text[start.lowerBound..<end.lowerBound])
         statement = statement.replacingOccurrences(of: #"\s+INTO [a-z_, ]+(?=\s+FROM|$)"#, with: "", options: .regularExpression)
         let arguments = [
@@ -149,7 +151,7 @@ import TestSupport
     /// jobs stay until a vacuum (15000 read for a batch of 6 in the benchmark).
     @Test(arguments: [("finish_tries", "'[]', 'pushrelay'"), ("mark_publishing_batch", "'{}', 'host:1:abc'"), ("record_callback_deliveries", "'[]'")])
     func theEngineBatchesReadNoGrowingTableNorTheLeaseIndex(procedure: String, arguments: String) async throws {
-        let plan = try await plan(try Self.batchStatement(of: procedure), arguments: arguments)
+        let plan = try await plan(try await Self.batchStatement(of: procedure), arguments: arguments)
         #expect(!plan.contains("publish_jobs_lease_idx"), "\(plan)")
         for table in Self.growing { #expect(!plan.contains("Seq Scan on \(table) "), "\(plan)") }
     }
@@ -158,7 +160,7 @@ import TestSupport
     /// planner takes for a hundred: with a few hundred to a few thousand identities, a join on them was
     /// planned as a hash of the whole `identities` table, read at every batch (migration 0013).
     @Test func theIntakeBatchReadsNoGrowingTableWhole() async throws {
-        let statement = try Self.batchStatement(of: "enqueue_publishes", in: "0013_intake_identity_by_key.sql")
+        let statement = try await Self.batchStatement(of: "enqueue_publishes")
         for arguments in ["'[]', 'pushrelay', NULL, 0, 0", "'[]', 'pushrelay', 'host:1:abc', 45, 32"] {
             for database in [Self.busy, Self.new] {
                 let plan = try await plan(statement, arguments: arguments, in: database)
