@@ -10,6 +10,7 @@ enum Anchors {
     static func pgbench(_ env: BenchEnvironment, seconds: Int) async throws -> (tps: Double, postgresCPUPerTransaction: Double) {
         let insert = try await InsertScript(env)
         defer { insert.remove() }
+        await env.settle()
         let cpuBefore = CPUSample.take()
         let result = try insert.pgbench(["-c", "32", "-j", "2", "-T", String(seconds)])
         let cpu = CPUSample.take()
@@ -30,6 +31,7 @@ enum Anchors {
         let insert = try await InsertScript(env)
         defer { insert.remove() }
         let prefix = insert.directory.appendingPathComponent("latency").path
+        await env.settle()
         let result = try insert.pgbench(["-c", "1", "-R", "50", "-t", String(count), "-l", "--log-prefix", prefix])
         guard result.status == 0 else { throw BenchError("pgbench: \(result.output.suffix(600))") }
         // One line per transaction: client, transaction, latency in µs, script, epoch seconds, µs, schedule lag in µs.
@@ -93,6 +95,7 @@ enum Anchors {
         let script = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("bench/pgqueuer_anchor.py")
         guard FileManager.default.isExecutableFile(atPath: python.path), FileManager.default.fileExists(atPath: script.path) else { return nil }
         let database = try await env.freshDatabase()
+        await env.settle()
         let dsn = "postgresql://\(database.username):\(database.password ?? "")@\(database.host):\(database.port)/\(database.database)"
         let result = try run(python, [script.path, dsn, String(jobs), "10"], password: nil)
         guard result.status == 0, let line = result.output.split(separator: "\n").last(where: { $0.hasPrefix("{") }),

@@ -142,6 +142,26 @@ final class BenchEnvironment: Sendable {
         return (Int(response.status.code), response.headers)
     }
 
+    /// Puts on disk what the steps before wrote, before a timed load: a `CHECKPOINT` (PostgreSQL's dirty
+    /// buffers to its files), then `sync(2)` (the kernel's dirty pages to the disk).
+    ///
+    /// Without it, a step's writes were flushed during the next one: the kernel writes a dirty page back
+    /// about 30 s after it was dirtied, and anchor A leaves ~500 MB of them. Measured during the ingest
+    /// step's run at half its rate: the disk wrote ~400 MB in 0.4 s, every commit waited behind those
+    /// writes, and acknowledgements took up to 313 ms (BENCHMARKS.md). A step's own writes still count:
+    /// only what came before it is settled. Without the right to `CHECKPOINT` (a `DATABASE_URL` of a
+    /// user without `pg_checkpoint`), only the `sync(2)` is done.
+    func settle() async {
+        do {
+            let connection = try await PostgresConnection.connect(configuration: server.connectionConfiguration(), id: 2, logger: logger)
+            defer { Task { try? await connection.close() } }
+            for try await _ in try await connection.query("CHECKPOINT", logger: logger) {}
+        } catch {
+            logger.warning("could not CHECKPOINT before a timed load; the kernel's pages are synced only", metadata: ["error": "\(error)"])
+        }
+        sync()
+    }
+
     /// Counts the publish jobs of `database` in a final state.
     func finalJobs(_ database: DatabaseSettings) async throws -> Int {
         let connection = try await PostgresConnection.connect(configuration: database.connectionConfiguration(), id: 1, logger: logger)

@@ -49,6 +49,7 @@ enum EngineBenchmark {
         }
         intake.signal(SIGTERM)
         _ = await intake.waitForExit()
+        await env.settle()
 
         let clock = ContinuousClock()
         let started = clock.now
@@ -69,6 +70,7 @@ enum EngineBenchmark {
 
         // Under load: live events at half that rate, for `loadSeconds`.
         env.sandbox.recorder.reset()
+        await env.settle()
         let loaded = try await liveLoad(env, relay.baseURL, identity, rate: eventsPerSecond / 2, seconds: loadSeconds)
         var called = events + loaded.count
         while counter.count < called {
@@ -81,6 +83,7 @@ enum EngineBenchmark {
         let watcher = try await PostgresConnection.connect(configuration: database.connectionConfiguration(), id: 2, logger: env.logger)
         defer { Task { try? await watcher.close() } }
         try await env.waitUntilCallbacksSettle(on: watcher)
+        await env.settle()
         // The throughput run's requests are counted: forgotten, so that waiting for each idle sample's tweet
         // does not scan thousands of recorded requests while the relay works on it (on two CPUs, that scan
         // added 2-4 ms to every sample after a run of 5000 events).

@@ -40,6 +40,7 @@ enum IngestBenchmark {
         let identity = try await env.connectIdentity(base: relay.baseURL)
         // Warm up connections and the relay's pool.
         _ = try await load(env, relay.baseURL, identity.token, seconds: 1, rate: nil)
+        await env.settle()
         let cpuBefore = CPUSample.take(relay: relay.pid)
         let (count, elapsed, latencies) = try await load(env, relay.baseURL, identity.token, seconds: seconds, rate: nil)
         let cpu = CPUSample.take(relay: relay.pid).perItem(since: cpuBefore, items: count)
@@ -51,6 +52,7 @@ enum IngestBenchmark {
             result.relayCPUPerRequest = cpu.relay
             result.postgresCPUPerRequest = cpu.postgres
             result.loadCPUPerRequest = cpu.bench
+            await env.settle()
             let halfBefore = CPUSample.take(relay: relay.pid)
             let half = try await load(env, relay.baseURL, identity.token, seconds: seconds, rate: result.acceptedPerSecond / 2)
             let halfHistogram = Self.histogram(half.latencies)
@@ -62,6 +64,7 @@ enum IngestBenchmark {
             result.halfRatePostgresCPU = halfCPU.postgres
         }
         if let pacedRate {
+            await env.settle()
             let paced = try await load(env, relay.baseURL, identity.token, seconds: seconds, rate: pacedRate)
             result.pacedRate = Double(paced.count) / paced.elapsed
             result.pacedP99 = Double(Self.histogram(paced.latencies).valueAtPercentile(99)) / 1000
