@@ -31,6 +31,8 @@ public final class PublishWorker: Service, Sendable {
     /// The marks before publishing calls (all this process's, under its `owner`) and the ends of tries that
     /// wait together share one CALL and one commit (`JobQueue.write(_:owner:)`).
     let writes: GroupCommit<WorkerWrite, Bool>
+    /// Slots taken: jobs from their claim (or their lease by the intake) to the end of their provider calls.
+    /// A job whose calls are over writes the end of its try without a slot.
     private let inFlight = Atomic<Int>(0)
     /// The jobs this worker is running: the heartbeat renews their leases, and no other.
     private let running = Mutex<Set<UUID>>([])
@@ -89,11 +91,7 @@ public final class PublishWorker: Service, Sendable {
                             let jobs = try await store.jobs.claim(owner: owner, limit: free, lease: lease)
                             inFlight.subtract(free - jobs.count, ordering: .relaxed)
                             for job in jobs {
-                                group.addTask {
-                                    await self.process(job)
-                                    self.inFlight.subtract(1, ordering: .relaxed)
-                                    self.slotFreed()
-                                }
+                                group.addTask { await self.process(job) { self.freeSlot() } }
                             }
                             // All it could take: more may be waiting, claim again at once (and when slots free up).
                             claimDue = jobs.count == free
@@ -152,12 +150,14 @@ public final class PublishWorker: Service, Sendable {
     /// Starts the jobs `adopt(_:)` handed over; their slots were reserved by `reserve(upTo:)`.
     private func startAdopted(in group: inout DiscardingTaskGroup) {
         for job in adopted.withLock({ jobs in defer { jobs = [] }; return jobs }) {
-            group.addTask {
-                await self.process(job)
-                self.inFlight.subtract(1, ordering: .relaxed)
-                self.slotFreed()
-            }
+            group.addTask { await self.process(job) { self.freeSlot() } }
         }
+    }
+
+    /// A job's provider calls are over: its slot goes to the next job while its end is written.
+    private func freeSlot() {
+        inFlight.subtract(1, ordering: .relaxed)
+        slotFreed()
     }
 
     /// A slot came free: if jobs may be waiting for one, ask for a claim.
@@ -253,8 +253,10 @@ public final class PublishWorker: Service, Sendable {
         return try await store.jobs.renewLeases(owner: owner, events: events, lease: lease)
     }
 
-    /// Runs one try of one job and records how it ended.
-    func process(_ job: ClaimedJob) async {
+    /// Runs one try of one job and records how it ended. `callsEnded` is called once the provider calls are
+    /// over, before the end is recorded: the slot goes to the next job, whose claim and mark then share a
+    /// group commit with this end instead of waiting for it.
+    func process(_ job: ClaimedJob, callsEnded: () -> Void) async {
         running.withLock { _ = $0.insert(job.eventID) }
         defer { running.withLock { _ = $0.remove(job.eventID) } }
         var logger = self.logger
@@ -305,6 +307,7 @@ public final class PublishWorker: Service, Sendable {
         // Counted before the outcome is written: whoever sees the outcome sees it counted.
         EngineMetrics.providerCalls(attempts, provider: provider)
         EngineMetrics.tryEnded(provider: provider, transition: transition)
+        callsEnded()
         await record(job, transition: transition, attempts: attempts, logger: logger)
         broker.finished(job.eventID)
     }

@@ -363,10 +363,3 @@ import TestSupport
         #expect(env.sandbox.recorder.requests(provider: "x", token: sealedAway.accessToken).isEmpty)
     }
 }
-
-extension PostgresConnection {
-    /// Runs a statement whose rows, if any, do not matter.
-    fileprivate func run(_ statement: PostgresQuery, logger: Logger) async throws {
-        for try await _ in try await query(statement, logger: logger) {}
-    }
-}
