@@ -16,13 +16,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${DATABASE_URL:?set DATABASE_URL to a PostgreSQL server whose user may create databases}"
 SECONDS_PER_RUN="${1:-8}"
-BIN="$(pg_config --bindir)"
+if command -v pg_config > /dev/null && [ -x "$(pg_config --bindir)/pgbench" ]; then BIN="$(pg_config --bindir)"
+else BIN="$(dirname "$(ls -d /usr/lib/postgresql/*/bin/pgbench | sort -V | tail -1)")"; fi
 DB="pushrelay_intake_batch_$(head -c4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 SERVER="${DATABASE_URL%/*}"
 URL="$SERVER/$DB"
 BATCH_SIZE=14
 
 psql_db() { "$BIN/psql" "$URL" -v ON_ERROR_STOP=1 -qAt "$@"; }
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"; "$BIN/psql" "$DATABASE_URL" -qc "DROP DATABASE IF EXISTS $DB" > /dev/null 2>&1 || true' EXIT
 "$BIN/psql" "$DATABASE_URL" -v ON_ERROR_STOP=1 -qc "CREATE DATABASE $DB"
 echo "database $DB"
 for migration in Sources/RelayStore/Migrations/*.sql; do psql_db -1 -f "$migration"; done
@@ -52,8 +55,6 @@ CREATE SEQUENCE bench_batch_number;
 CREATE TABLE anchor_events (key text PRIMARY KEY, body jsonb NOT NULL);
 SQL
 
-WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
 cat > "$WORK/call.sql" <<'SQL'
 SELECT batch FROM bench_batches WHERE n = (SELECT nextval('bench_batch_number')) \gset
 CALL enqueue_publishes(:batch::jsonb, 'pushrelay_intake_batch', NULL, NULL, 0, 0);
@@ -76,7 +77,8 @@ batches() {
     local clients="$1" label="$2" tps
     settle
     tps="$(pgbench_tps -c "$clients" -j "$clients" -T "$SECONDS_PER_RUN" -f "$WORK/call.sql")"
-    printf '%-58s %8.0f batches/s  %8.0f requests/s\n' "$label" "$tps" "$(echo "$tps * $BATCH_SIZE" | bc -l)"
+    awk -v label="$label" -v tps="$tps" -v size="$BATCH_SIZE" \
+        'BEGIN { printf "%-58s %8.0f batches/s  %8.0f requests/s\n", label, tps, tps * size }'
 }
 
 settle
@@ -87,4 +89,3 @@ batches 2 "enqueue_publishes, $BATCH_SIZE a batch, 2 batches in flight"
 psql_db -c "ALTER TABLE publish_jobs DROP CONSTRAINT publish_jobs_event_id_fkey, DROP CONSTRAINT publish_jobs_identity_token_fkey" \
     -c "ALTER TABLE events DROP CONSTRAINT events_api_key_id_fkey"
 batches 1 "the same without the three foreign keys, 1 in flight"
-"$BIN/psql" "$DATABASE_URL" -qc "DROP DATABASE $DB"
